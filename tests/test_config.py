@@ -1,0 +1,63 @@
+from pathlib import Path
+
+import pytest
+from hydra.errors import ConfigCompositionException
+
+from workbench.config import CONF_DIR, compose, section, to_plain
+
+GROUPS = ["data", "forecast", "inventory", "games", "anomaly", "experiment"]
+
+
+@pytest.mark.parametrize(
+    "group,option",
+    [(g, p.stem) for g in GROUPS for p in sorted((CONF_DIR / g).glob("*.yaml"))],
+)
+def test_every_group_option_composes_and_instantiates(group, option):
+    overrides = [f"{group}={option}"]
+    if (group, option) == ("data", "panel"):
+        overrides.append("data.path=somewhere.csv")
+    plain = to_plain(compose(overrides))
+    for name in GROUPS:
+        assert section(plain, name) is not None
+
+
+def test_quick_is_tiny_and_default_is_the_report():
+    quick = to_plain(compose(["experiment=quick"]))
+    default = to_plain(compose([]))
+    assert default["experiment"]["name"] == "default"
+    assert quick["data"]["n_items"] < default["data"]["n_items"]
+    assert quick["forecast"]["horizon"] <= default["forecast"]["horizon"]
+    assert quick["data"]["seed"] == quick["experiment"]["seed"]
+
+
+@pytest.mark.parametrize(
+    "override,message",
+    [
+        ("forecast.horizon=abc", "horizon=abc"),
+        ("inventory.no_such_field=1", "no_such_field"),
+        ("data=nonexistent", "nonexistent"),
+        ("anomaly.contamination=[1,2]", "contamination"),
+    ],
+)
+def test_bad_override_fails_at_compose_time(override, message):
+    with pytest.raises(ConfigCompositionException) as err:
+        compose([override])
+    text = str(err.value) + str(err.value.__cause__)
+    assert message in text
+
+
+def test_panel_without_path_is_refused():
+    from omegaconf.errors import MissingMandatoryValue
+
+    with pytest.raises(MissingMandatoryValue, match="path"):
+        to_plain(compose(["data=panel"]))
+
+
+def test_every_notebook_has_a_parameters_cell_and_no_outputs():
+    import nbformat
+
+    for path in sorted(Path(CONF_DIR.parent / "notebooks").glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+        assert len(tagged) == 1, path
+        assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code"), path

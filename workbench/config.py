@@ -1,0 +1,242 @@
+"""Structured configs: one dataclass schema per Hydra config group.
+
+Every group's YAML files in ``conf/`` extend the schema registered here, so a typo
+or a wrong type (``forecast.horizon=abc``) fails at compose time with Hydra's own
+message. Notebooks receive the resolved config as a plain dict (papermill cannot
+carry OmegaConf objects); :func:`from_container` turns it back into typed objects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hydra.core.config_store import ConfigStore
+from omegaconf import II, MISSING, DictConfig, OmegaConf
+
+CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
+
+
+# --------------------------------------------------------------------------- data
+@dataclass
+class ValidationPolicy:
+    """What to do with imperfect input. ``error`` stops with a message naming the rows;
+    the other choices are applied and counted in the data report, never silently."""
+
+    missing_demand: str = "error"  # error | zero | drop
+    negative_demand: str = "error"  # error | clip | keep
+    missing_dates: str = "error"  # error | zero  (fill absent dates with zero demand)
+    missing_covariates: str = "error"  # error | forward_fill | zero
+
+
+@dataclass
+class DataConfig:
+    """Fields that every data source has; each source adds its own."""
+
+    source: str = MISSING
+    name: str = MISSING
+    validation: ValidationPolicy = field(default_factory=ValidationPolicy)
+
+
+@dataclass
+class SyntheticDataConfig(DataConfig):
+    """The embedded synthetic e-commerce shop (see :mod:`workbench.data.synthetic`)."""
+
+    source: str = "synthetic"
+    name: str = "synthetic-shop"
+    seed: int = II("experiment.seed")
+    n_items: int = 200
+    n_days: int = 1095
+    start: str = "2023-01-01"
+    n_categories: int = 6
+    n_suppliers: int = 12
+    channels: list[str] = field(default_factory=lambda: ["online", "store"])
+    slow_mover_share: float = 0.35
+    country: str = "US"
+    # expected events per series and year
+    shrinkage_rate: float = 1.5
+    spike_rate: float = 1.0
+    phantom_rate: float = 0.6
+
+
+@dataclass
+class PanelFileConfig(DataConfig):
+    """A long CSV or parquet panel of the user's, columns mapped by name."""
+
+    source: str = "panel"
+    name: str = "panel"
+    path: str = MISSING
+    static_path: str | None = None
+    date_format: str | None = None  # strptime format; None lets polars infer ISO dates
+    frequency: str = "1d"  # polars duration string: 1d, 1w
+    # canonical name -> column name in the file
+    columns: dict[str, str] = field(
+        default_factory=lambda: {"item_id": "item_id", "date": "date", "demand": "demand"}
+    )
+    channel_column: str | None = None
+    known_future: list[str] = field(default_factory=list)
+    past_covariates: list[str] = field(default_factory=list)
+    static_columns: dict[str, str] = field(default_factory=lambda: {"item_id": "item_id"})
+
+
+# ----------------------------------------------------------------------- forecast
+@dataclass
+class LightGBMConfig:
+    lags: int = 28
+    lags_past_covariates: int = 7
+    n_estimators: int = 150
+    learning_rate: float = 0.08
+    num_leaves: int = 31
+    max_samples_per_ts: int | None = 365
+
+
+@dataclass
+class ForecastConfig:
+    horizon: int = 28
+    n_backtest_windows: int = 2  # rolling origins before the hold-out window
+    season_length: int = 7
+    train_window: int | None = 365  # history each local model sees; None = all
+    quantiles: list[float] = field(
+        default_factory=lambda: [0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95]
+    )
+    models: list[str] = field(default_factory=lambda: ["seasonal_naive", "auto_ets", "lightgbm"])
+    baseline: str = "seasonal_naive"
+    lightgbm: LightGBMConfig = field(default_factory=LightGBMConfig)
+    n_jobs: int = -1
+    seed: int = II("experiment.seed")
+
+
+# ---------------------------------------------------------------------- inventory
+@dataclass
+class InventoryConfig:
+    # target cycle service level per ABC class (by revenue)
+    service_levels: dict[str, float] = field(
+        default_factory=lambda: {"A": 0.98, "B": 0.95, "C": 0.90}
+    )
+    abc_shares: list[float] = field(default_factory=lambda: [0.8, 0.95])  # cumulative revenue cut-offs
+    shortage_penalty: float = 1.0  # lost-sale cost = margin * (1 + penalty)
+    review_days: int = 1
+    capacity_cover_days: float = 10.0  # warehouse volume per channel, in days of mean demand
+    overflow_cost: float = 0.05  # per volume unit and period of space rented beyond capacity
+    lp_solver: str = "HIGHS"
+    plan_quantile: float = 0.5  # forecast quantile the LP plans against
+    tradeoff_levels: list[float] = field(default_factory=lambda: [0.8, 0.9, 0.95, 0.98, 0.995])
+
+
+# -------------------------------------------------------------------------- games
+@dataclass
+class GamesConfig:
+    category: str | None = None  # None: the category with most revenue
+    period_days: int = 28
+    n_prices: int = 12
+    n_quantities: int = 15
+    salvage_share: float = 0.3  # salvage value of leftover stock, as a share of unit cost
+
+
+# ------------------------------------------------------------------------ anomaly
+@dataclass
+class AnomalyConfig:
+    detectors: list[str] = field(default_factory=lambda: ["iforest", "knn"])
+    contamination: float = 0.02
+    window: int = 28
+    top_k: int = 20
+    n_neighbors: int = 20
+    max_rows_knn: int = 200_000  # KNN is fitted on a seeded sample beyond this size
+    seed: int = II("experiment.seed")
+
+
+# --------------------------------------------------------------------- experiment
+@dataclass
+class ExperimentConfig:
+    name: str = "default"
+    seed: int = 42
+    reports_dir: str = "reports"
+    notebooks_dir: str = "notebooks"
+    notebooks: list[str] = field(
+        default_factory=lambda: [
+            "01_data",
+            "02_forecast",
+            "03_inventory",
+            "04_games",
+            "05_anomaly",
+        ]
+    )
+    # a notebook runs only when the notebooks it depends on succeeded
+    depends: dict[str, list[str]] = field(
+        default_factory=lambda: {"03_inventory": ["02_forecast"]}
+    )
+    kernel: str = "python3"
+
+
+@dataclass
+class Config:
+    data: Any = MISSING
+    forecast: ForecastConfig = MISSING
+    inventory: InventoryConfig = MISSING
+    games: GamesConfig = MISSING
+    anomaly: AnomalyConfig = MISSING
+    experiment: ExperimentConfig = field(default_factory=ExperimentConfig)
+
+
+DATA_SCHEMAS: dict[str, type[DataConfig]] = {
+    "synthetic": SyntheticDataConfig,
+    "panel": PanelFileConfig,
+}
+
+
+def register_configs() -> None:
+    """Register every schema in Hydra's ConfigStore (idempotent)."""
+    cs = ConfigStore.instance()
+    cs.store(name="base_config", node=Config)
+    for source, schema in DATA_SCHEMAS.items():
+        cs.store(group="data", name=f"{source}_schema", node=schema)
+    cs.store(group="forecast", name="forecast_schema", node=ForecastConfig)
+    cs.store(group="inventory", name="inventory_schema", node=InventoryConfig)
+    cs.store(group="games", name="games_schema", node=GamesConfig)
+    cs.store(group="anomaly", name="anomaly_schema", node=AnomalyConfig)
+
+
+register_configs()
+
+
+def compose(overrides: list[str] | None = None, config_name: str = "config") -> DictConfig:
+    """Compose the config as ``python -m workbench.run`` would, for notebooks and tests."""
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        return hydra_compose(config_name=config_name, overrides=list(overrides or []))
+
+
+def to_plain(cfg: DictConfig) -> dict[str, Any]:
+    """The resolved config as plain dicts and lists (what papermill can carry)."""
+    plain = OmegaConf.to_container(cfg, resolve=True, throw_on_missing=True)
+    plain.pop("hydra", None)
+    return plain
+
+
+def section(plain: dict[str, Any] | DictConfig, name: str) -> Any:
+    """One group of a plain config, typed and checked against its schema again."""
+    if isinstance(plain, DictConfig):
+        plain = to_plain(plain)
+    node = plain[name]
+    if name == "data":
+        schema = DATA_SCHEMAS.get(node.get("source"))
+        if schema is None:
+            raise ValueError(
+                f"data.source={node.get('source')!r} is not a known data source; "
+                f"expected one of {sorted(DATA_SCHEMAS)}"
+            )
+    else:
+        schema = {
+            "forecast": ForecastConfig,
+            "inventory": InventoryConfig,
+            "games": GamesConfig,
+            "anomaly": AnomalyConfig,
+            "experiment": ExperimentConfig,
+        }[name]
+    merged = OmegaConf.merge(OmegaConf.structured(schema), node)
+    return OmegaConf.to_object(merged)

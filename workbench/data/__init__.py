@@ -1,0 +1,16 @@
+"""The demand panel (the contract), its validation, the loaders and the data study."""
+
+from workbench.data.classes import abc_classes, intermittency_classes
+from workbench.data.loaders import LOADERS, load_data, register_loader
+from workbench.data.panel import DemandPanel, PanelError, validate_panel
+
+__all__ = [
+    "LOADERS",
+    "DemandPanel",
+    "PanelError",
+    "abc_classes",
+    "intermittency_classes",
+    "load_data",
+    "register_loader",
+    "validate_panel",
+]

@@ -1,0 +1,22 @@
+"""Forecasting stage: Darts models behind one registry, rolling-origin backtests, scores."""
+
+from workbench.forecast.backtest import BacktestResult, Origins, origins, run_backtest
+from workbench.forecast.metrics import leaderboard, per_series_scores, summarise
+from workbench.forecast.models import MODELS, Forecaster, make_forecaster, register
+from workbench.forecast.series import quantile_column, to_series_set
+
+__all__ = [
+    "MODELS",
+    "BacktestResult",
+    "Forecaster",
+    "Origins",
+    "leaderboard",
+    "make_forecaster",
+    "origins",
+    "per_series_scores",
+    "quantile_column",
+    "register",
+    "run_backtest",
+    "summarise",
+    "to_series_set",
+]

@@ -1,0 +1,88 @@
+"""Rolling-origin backtests.
+
+The last ``horizon`` periods of the panel are the hold-out window (the one the
+inventory stage simulates against). Before it, ``n_backtest_windows`` origins,
+``horizon`` apart, are the backtest that ranks the models; the hold-out forecasts
+are made from the last origin with exactly the same code. At every origin a model
+sees the target and past covariates up to the cutoff only, and known-future
+covariates up to the end of the window.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import date
+
+import polars as pl
+from tqdm.auto import tqdm
+
+from workbench.data.panel import DATE, DemandPanel
+from workbench.forecast.models import make_forecaster
+from workbench.forecast.series import forecasts_frame, period, to_series_set
+
+
+@dataclass
+class Origins:
+    backtest: list[date]
+    holdout: date
+
+    @property
+    def all(self) -> list[tuple[str, date]]:
+        return [("backtest", c) for c in self.backtest] + [("holdout", self.holdout)]
+
+
+def origins(panel: DemandPanel, horizon: int, n_windows: int, min_train: int) -> Origins:
+    """Cutoff dates: the hold-out origin is ``horizon`` periods before the last date,
+    the backtest origins step back from it by ``horizon`` each."""
+    dates = panel.dates
+    n = dates.len()
+    needed = horizon * (n_windows + 1) + min_train
+    if horizon < 1 or n_windows < 0:
+        raise ValueError(f"forecast.horizon={horizon}, forecast.n_backtest_windows={n_windows}; expected >= 1 and >= 0")
+    if n < needed:
+        raise ValueError(
+            f"the panel has {n} periods; forecast.horizon={horizon} x (forecast.n_backtest_windows={n_windows} + 1)"
+            f" plus {min_train} periods of training history needs {needed}"
+        )
+    idx = [n - 1 - horizon * k for k in range(n_windows + 1, 0, -1)]
+    cut = [dates[i] for i in idx]
+    return Origins(backtest=cut[:-1], holdout=cut[-1])
+
+
+@dataclass
+class BacktestResult:
+    forecasts: pl.DataFrame  # keys, date, model, cutoff, window, mean, q..
+    timings: pl.DataFrame  # model, cutoff, window, seconds, fallbacks
+    origins: Origins
+
+
+def run_backtest(panel: DemandPanel, cfg, progress: bool = True) -> BacktestResult:
+    """Forecast every origin with every model of ``cfg.models`` (a ForecastConfig)."""
+    forecasters = {name: make_forecaster(name, cfg) for name in cfg.models}
+    min_train = max(2 * cfg.season_length, cfg.lightgbm.lags + cfg.horizon) + 1
+    orig = origins(panel, cfg.horizon, cfg.n_backtest_windows, min_train)
+    data = to_series_set(panel)
+    step = period(panel)
+    frames, timings = [], []
+    tasks = [(name, window, cutoff) for name in cfg.models for window, cutoff in orig.all]
+    for name, window, cutoff in tqdm(tasks, desc="backtest", disable=not progress):
+        model = forecasters[name]
+        window_size = None if model.is_global else cfg.train_window
+        view = data.until(cutoff, cfg.horizon, train_window=window_size)
+        if not model.uses_covariates:
+            view.past = view.future = None
+        before = model.fallbacks
+        t0 = time.perf_counter()
+        values = model.forecast(view, cfg.horizon)
+        seconds = time.perf_counter() - t0
+        frame = forecasts_frame(
+            data.keys, values, cutoff + step, step, name, cutoff, list(cfg.quantiles)
+        ).with_columns(pl.lit(window).alias("window"))
+        frames.append(frame)
+        timings.append(
+            {"model": name, "cutoff": cutoff, "window": window, "seconds": seconds,
+             "fallbacks": model.fallbacks - before}
+        )
+    forecasts = pl.concat(frames).sort(["model", "cutoff", *panel.keys, DATE])
+    return BacktestResult(forecasts, pl.DataFrame(timings), orig)

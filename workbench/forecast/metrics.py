@@ -1,0 +1,110 @@
+"""Forecast accuracy over the long forecast table, in one polars query.
+
+Darts' metrics score lists of ``TimeSeries``; the stage's forecasts are a long
+table over every series, origin and model, so they are scored here with the same
+definitions (Hyndman & Koehler 2006 for MASE, M5 for RMSSE and the scaled pinball
+loss), grouped rather than looped.
+
+* MASE  = MAE / in-sample MAE of the seasonal naive forecast (season ``m``), per series
+* RMSSE = sqrt(MSE / in-sample MSE of the seasonal naive forecast), per series
+* WAPE  = sum |y - yhat| / sum |y| over all series (volume-weighted)
+* pinball = mean quantile loss over the quantiles, scaled like MASE
+* coverage = share of actuals inside [lowest, highest] quantile
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from workbench.data.panel import DATE, DEMAND, DemandPanel
+from workbench.forecast.series import quantile_column
+
+
+def seasonal_scales(panel: DemandPanel, cutoffs: list, season: int) -> pl.DataFrame:
+    """In-sample seasonal-naive MAE and MSE per series, on history up to each cutoff."""
+    keys = list(panel.keys)
+    diff = pl.col(DEMAND) - pl.col(DEMAND).shift(season)
+    frames = [
+        panel.demand.filter(pl.col(DATE) <= c)
+        .group_by(keys)
+        .agg(diff.abs().mean().alias("scale_mae"), (diff**2).mean().alias("scale_mse"))
+        .with_columns(pl.lit(c).cast(pl.Date).alias("cutoff"))
+        for c in cutoffs
+    ]
+    return pl.concat(frames)
+
+
+def per_series_scores(
+    forecasts: pl.DataFrame, panel: DemandPanel, season: int, quantiles: list[float]
+) -> pl.DataFrame:
+    """Scores per series, model and origin (``window`` kept when present)."""
+    keys = list(panel.keys)
+    actual = panel.demand.select([*keys, DATE, pl.col(DEMAND).alias("actual")])
+    f = forecasts.join(actual, on=[*keys, DATE], how="left")
+    if f.get_column("actual").null_count():
+        raise ValueError("forecasts extend past the panel's dates: no actuals to score them against")
+    qs = sorted(quantiles)
+    err = pl.col("actual") - pl.col("mean")
+    pinball = pl.sum_horizontal(
+        [
+            pl.max_horizontal(q * (pl.col("actual") - pl.col(quantile_column(q))),
+                              (q - 1) * (pl.col("actual") - pl.col(quantile_column(q))))
+            for q in qs
+        ]
+    ) / len(qs)
+    lo, hi = quantile_column(qs[0]), quantile_column(qs[-1])
+    group = [*keys, "model", "cutoff"] + (["window"] if "window" in f.columns else [])
+    scores = f.group_by(group).agg(
+        err.abs().mean().alias("mae"),
+        (err**2).mean().alias("mse"),
+        err.abs().sum().alias("abs_error"),
+        pl.col("actual").abs().sum().alias("volume"),
+        (2 * err.abs() / (pl.col("actual").abs() + pl.col("mean").abs()))
+        .fill_nan(0.0).mean().alias("smape"),
+        pinball.mean().alias("pinball"),
+        ((pl.col("actual") >= pl.col(lo)) & (pl.col("actual") <= pl.col(hi))).mean().alias("coverage"),
+    )
+    scales = seasonal_scales(panel, f.get_column("cutoff").unique().to_list(), season)
+    return scores.join(scales, on=[*keys, "cutoff"], how="left").with_columns(
+        pl.when(pl.col("scale_mae") > 0).then(pl.col("mae") / pl.col("scale_mae")).alias("mase"),
+        pl.when(pl.col("scale_mse") > 0).then((pl.col("mse") / pl.col("scale_mse")).sqrt()).alias("rmsse"),
+        pl.when(pl.col("scale_mae") > 0).then(pl.col("pinball") / pl.col("scale_mae")).alias("scaled_pinball"),
+    )
+
+
+def summarise(per_series: pl.DataFrame, by: list[str]) -> pl.DataFrame:
+    """Aggregate per-series scores: means of the scaled metrics, WAPE over the volume.
+
+    Series whose in-sample seasonal difference is zero have no MASE; they are
+    counted in ``n_unscaled``, not silently dropped.
+    """
+    return (
+        per_series.group_by(by)
+        .agg(
+            pl.col("mase").mean().alias("MASE"),
+            pl.col("rmsse").mean().alias("RMSSE"),
+            (pl.col("abs_error").sum() / pl.col("volume").sum()).alias("WAPE"),
+            pl.col("smape").mean().alias("sMAPE"),
+            pl.col("scaled_pinball").mean().alias("pinball"),
+            pl.col("coverage").mean().alias("coverage"),
+            pl.col("mae").mean().alias("MAE"),
+            pl.col("mse").mean().sqrt().alias("RMSE"),
+            pl.len().alias("n_series"),
+            pl.col("mase").is_null().sum().alias("n_unscaled"),
+        )
+        .sort(by)
+    )
+
+
+def leaderboard(per_series: pl.DataFrame, timings: pl.DataFrame) -> pl.DataFrame:
+    """Backtest and hold-out scores per model with total fit+predict seconds, best first."""
+    board = summarise(per_series, ["model", "window"])
+    secs = timings.group_by(["model", "window"]).agg(
+        pl.col("seconds").sum().alias("seconds"), pl.col("fallbacks").sum().alias("fallbacks")
+    )
+    wide = board.join(secs, on=["model", "window"], how="left")
+    back = wide.filter(pl.col("window") == "backtest").drop("window")
+    hold = wide.filter(pl.col("window") == "holdout").select(
+        "model", *[pl.col(c).alias(f"holdout_{c}") for c in ("MASE", "WAPE", "pinball", "coverage")]
+    )
+    return back.join(hold, on="model", how="full", coalesce=True).sort("MASE", nulls_last=True)

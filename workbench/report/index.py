@@ -1,0 +1,95 @@
+"""``reports/index.html``: every run, its status, its headline metrics, links to its reports."""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+from typing import Any
+
+# (stage, metric key, label, format)
+HEADLINES: list[tuple[str, str, str, str]] = [
+    ("01_data", "n_series", "series", "{:,.0f}"),
+    ("02_forecast", "best_model", "best model", "{}"),
+    ("02_forecast", "best_mase", "MASE", "{:.3f}"),
+    ("02_forecast", "best_wape", "WAPE", "{:.1%}"),
+    ("03_inventory", "best_policy", "best policy", "{}"),
+    ("03_inventory", "best_fill_rate", "fill rate", "{:.1%}"),
+    ("03_inventory", "best_total_cost", "cost", "{:,.0f}"),
+    ("04_games", "efficiency_stackelberg", "chain efficiency", "{:.1%}"),
+    ("05_anomaly", "best_roc_auc", "anomaly ROC-AUC", "{:.3f}"),
+]
+
+STYLE = """
+body { font-family: system-ui, -apple-system, Segoe UI, sans-serif; margin: 2rem; color: #222; }
+h1 { font-size: 1.5rem; } table { border-collapse: collapse; width: 100%; font-size: 0.9rem; }
+th, td { border-bottom: 1px solid #ddd; padding: 0.4rem 0.6rem; text-align: left; vertical-align: top; }
+th { background: #f5f5f5; } .ok { color: #1a7f37; } .failed { color: #c62828; font-weight: 600; }
+.skipped, .running { color: #8a6d00; } .err { color: #c62828; font-size: 0.8rem; white-space: pre-wrap; }
+a { color: #0b5cad; text-decoration: none; } a:hover { text-decoration: underline; }
+"""
+
+
+def _fmt(value: Any, fmt: str) -> str:
+    if value is None:
+        return ""
+    try:
+        return fmt.format(value)
+    except (ValueError, TypeError):
+        return html.escape(str(value))
+
+
+def load_runs(reports_dir: Path) -> list[dict[str, Any]]:
+    runs = []
+    for path in sorted(reports_dir.glob("*/*/run.json")):
+        try:
+            info = json.loads(path.read_text())
+        except (OSError, json.JSONDecodeError):
+            continue
+        info["_dir"] = path.parent
+        runs.append(info)
+    return sorted(runs, key=lambda r: r.get("started", ""), reverse=True)
+
+
+def build_index(reports_dir: str | Path) -> Path:
+    """Rebuild the index from every ``run.json`` under ``reports_dir`` (written atomically)."""
+    reports_dir = Path(reports_dir)
+    reports_dir.mkdir(parents=True, exist_ok=True)
+    runs = load_runs(reports_dir)
+    head = "".join(f"<th>{html.escape(label)}</th>" for _, _, label, _ in HEADLINES)
+    rows = []
+    for run in runs:
+        rel = run["_dir"].relative_to(reports_dir).as_posix()
+        metrics = run.get("metrics", {})
+        cells = "".join(
+            f"<td>{_fmt(metrics.get(stage, {}).get(key), fmt)}</td>" for stage, key, _, fmt in HEADLINES
+        )
+        notebooks = []
+        for nb in run.get("notebooks", []):
+            status = nb.get("status", "?")
+            link = f'<a href="{rel}/{nb["name"]}.html">{html.escape(nb["name"])}</a>' if nb.get("html") else html.escape(nb["name"])
+            line = f'{link} <span class="{status}">{status}</span>'
+            if nb.get("error"):
+                line += f'<div class="err">{html.escape(nb["error"][:400])}</div>'
+            notebooks.append(line)
+        rows.append(
+            f"<tr><td>{html.escape(run.get('experiment', ''))}</td>"
+            f'<td><a href="{rel}/">{html.escape(run["_dir"].name)}</a></td>'
+            f'<td class="{run.get("status", "")}">{html.escape(run.get("status", ""))}</td>'
+            f"<td>{run.get('seconds', 0):.0f} s</td>"
+            f"<td>{'<br>'.join(notebooks)}</td>{cells}</tr>"
+        )
+    body = (
+        "<!doctype html><html><head><meta charset='utf-8'><title>Workbench runs</title>"
+        f"<style>{STYLE}</style></head><body><h1>Workbench runs</h1>"
+        f"<p>{len(runs)} run(s), newest first. Each run folder holds config.yaml, metrics.json,"
+        " artifacts/ and one HTML report per notebook.</p>"
+        f"<table><tr><th>experiment</th><th>run</th><th>status</th><th>time</th><th>notebooks</th>{head}</tr>"
+        + "".join(rows)
+        + "</table></body></html>"
+    )
+    target = reports_dir / "index.html"
+    tmp = target.with_suffix(".html.tmp")
+    tmp.write_text(body)
+    tmp.replace(target)
+    return target
