@@ -37,6 +37,7 @@ def test_quick_is_tiny_and_default_is_the_report():
         ("inventory.no_such_field=1", "no_such_field"),
         ("data=nonexistent", "nonexistent"),
         ("anomaly.contamination=[1,2]", "contamination"),
+        ("data.validation.negative_demand=ignore", "negative_demand"),
     ],
 )
 def test_bad_override_fails_at_compose_time(override, message):

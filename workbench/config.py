@@ -9,6 +9,7 @@ carry OmegaConf objects); :func:`from_container` turns it back into typed object
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -19,15 +20,39 @@ CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
 
 
 # --------------------------------------------------------------------------- data
+class MissingDemand(StrEnum):
+    error = "error"
+    zero = "zero"
+    drop = "drop"
+
+
+class NegativeDemand(StrEnum):
+    error = "error"
+    clip = "clip"  # to zero
+    keep = "keep"  # returns stay negative
+
+
+class MissingDates(StrEnum):
+    error = "error"
+    zero = "zero"  # absent dates get zero demand
+
+
+class MissingCovariates(StrEnum):
+    error = "error"
+    forward_fill = "forward_fill"  # within each series, then backward for a leading gap
+    zero = "zero"
+
+
 @dataclass
 class ValidationPolicy:
     """What to do with imperfect input. ``error`` stops with a message naming the rows;
-    the other choices are applied and counted in the data report, never silently."""
+    the other choices are applied and counted in the data report, never silently.
+    A value outside the choices fails at compose time."""
 
-    missing_demand: str = "error"  # error | zero | drop
-    negative_demand: str = "error"  # error | clip | keep
-    missing_dates: str = "error"  # error | zero  (fill absent dates with zero demand)
-    missing_covariates: str = "error"  # error | forward_fill | zero
+    missing_demand: MissingDemand = MissingDemand.error
+    negative_demand: NegativeDemand = NegativeDemand.error
+    missing_dates: MissingDates = MissingDates.error
+    missing_covariates: MissingCovariates = MissingCovariates.error
 
 
 @dataclass
@@ -117,10 +142,13 @@ class InventoryConfig:
     abc_shares: list[float] = field(default_factory=lambda: [0.8, 0.95])  # cumulative revenue cut-offs
     shortage_penalty: float = 1.0  # lost-sale cost = margin * (1 + penalty)
     review_days: int = 1
+    # correlation between the forecast errors of the days in a lead time (0: independent)
+    error_correlation: float = 1.0
     capacity_cover_days: float = 10.0  # warehouse volume per channel, in days of mean demand
     overflow_cost: float = 0.05  # per volume unit and period of space rented beyond capacity
     lp_solver: str = "HIGHS"
-    plan_quantile: float = 0.5  # forecast quantile the LP plans against
+    lp_order_every: int = 7  # the LP plan orders every this many periods
+    plan_quantile: float = 0.9  # forecast quantile the LP plans against
     tradeoff_levels: list[float] = field(default_factory=lambda: [0.8, 0.9, 0.95, 0.98, 0.995])
 
 
@@ -142,7 +170,7 @@ class AnomalyConfig:
     window: int = 28
     top_k: int = 20
     n_neighbors: int = 20
-    max_rows_knn: int = 200_000  # KNN is fitted on a seeded sample beyond this size
+    max_rows_knn: int = 50_000  # KNN is fitted on a seeded sample beyond this size
     seed: int = II("experiment.seed")
 
 
@@ -213,7 +241,7 @@ def compose(overrides: list[str] | None = None, config_name: str = "config") -> 
 
 def to_plain(cfg: DictConfig) -> dict[str, Any]:
     """The resolved config as plain dicts and lists (what papermill can carry)."""
-    plain = OmegaConf.to_container(cfg, resolve=True, throw_on_missing=True)
+    plain = OmegaConf.to_container(cfg, resolve=True, throw_on_missing=True, enum_to_str=True)
     plain.pop("hydra", None)
     return plain
 

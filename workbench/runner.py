@@ -13,6 +13,7 @@ non-zero.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 import time
@@ -36,18 +37,16 @@ def check_config(plain: dict[str, Any]) -> None:
 
     for name in ("data", "forecast", "inventory", "games", "anomaly", "experiment"):
         section(plain, name)
-    if plain["data"]["source"] not in LOADERS:
-        raise ValueError(f"data.source={plain['data']['source']!r}; registered loaders: {sorted(LOADERS)}")
+    # a registry lookup raises a KeyError that names the setting and the known entries
+    LOADERS[plain["data"]["source"]]
     for model in plain["forecast"]["models"]:
-        if model not in MODELS:
-            raise ValueError(f"forecast.models: unknown model {model!r}; registered models: {sorted(MODELS)}")
+        MODELS[model]
     if plain["forecast"]["baseline"] not in plain["forecast"]["models"]:
         raise ValueError(
             f"forecast.baseline={plain['forecast']['baseline']!r} is not in forecast.models={plain['forecast']['models']}"
         )
     for det in plain["anomaly"]["detectors"]:
-        if det not in DETECTORS:
-            raise ValueError(f"anomaly.detectors: unknown detector {det!r}; registered: {sorted(DETECTORS)}")
+        DETECTORS[det]
     exp = plain["experiment"]
     for nb in exp["notebooks"]:
         path = Path(exp["notebooks_dir"]) / f"{nb}.ipynb"
@@ -64,6 +63,7 @@ def render_html(notebook: Path, target: Path) -> None:
     exporter = HTMLExporter(
         template_name="lab", exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
     )
+    exporter.log.setLevel(logging.ERROR)  # figure alt-text notices, one per image
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": notebook.stem}})
     target.write_text(body, encoding="utf-8")
 
@@ -85,6 +85,10 @@ def execute(cfg: DictConfig) -> int:
     """Run every notebook of the experiment; return the exit code (0: all succeeded)."""
     import papermill as pm
 
+    logging.getLogger("papermill").setLevel(logging.WARNING)
+    # kernels inherit the environment: no in-notebook progress bars in batch runs (the runner
+    # shows progress per notebook); in JupyterLab they show as widgets
+    os.environ.setdefault("TQDM_DISABLE", "1")
     plain = to_plain(cfg)
     check_config(plain)
     exp = plain["experiment"]

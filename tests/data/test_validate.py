@@ -103,7 +103,8 @@ def test_empty_panel_and_unknown_policy():
     with pytest.raises(PanelError, match="empty"):
         validate_panel(DemandPanel(demand=p.demand.head(0), static=p.static, name="t"))
     with pytest.raises(PanelError, match="expected error\\|clip\\|keep"):
-        validate_panel(_panel(demand=[-1.0] * 6), ValidationPolicy(negative_demand="ignore"))
+        validate_panel(_panel(demand=[-1.0] * 6), {"missing_demand": "error", "negative_demand": "ignore",
+                                                    "missing_dates": "error", "missing_covariates": "error"})
 
 
 def test_static_duplicates_and_missing_items():

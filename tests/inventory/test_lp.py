@@ -128,3 +128,12 @@ def test_bad_input_is_named():
     inst["demand"][2, 3] = -1
     with pytest.raises(ValueError, match="demand of item 2 in period 3 is -1"):
         replenishment_lp(**inst)
+
+
+def test_periodic_review_orders_only_on_review_periods():
+    inst = random_instance(3, n=4, horizon=14)
+    plan = replenishment_lp(**inst, order_every=7)
+    placed = np.argwhere(plan.orders > 1e-9)
+    assert placed.size and set(placed[:, 1] % 7) == {0}
+    # a restriction can only cost more than free ordering
+    assert plan.objective >= replenishment_lp(**inst).objective - 1e-6

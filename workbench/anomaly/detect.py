@@ -18,7 +18,6 @@ has them, only score the result.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,16 +26,10 @@ from sklearn.metrics import average_precision_score, precision_score, recall_sco
 from sklearn.preprocessing import RobustScaler
 
 from workbench.data.panel import DATE, DEMAND, DemandPanel
+from workbench.registry import Registry
 
-DETECTORS: dict[str, Callable[..., object]] = {}
-
-
-def register_detector(name: str):
-    def wrap(factory):
-        DETECTORS[name] = factory
-        return factory
-
-    return wrap
+DETECTORS = Registry("detector", setting="anomaly.detectors")
+register_detector = DETECTORS.register
 
 
 @register_detector("iforest")
@@ -144,8 +137,6 @@ def detect(panel: DemandPanel, cfg) -> DetectionResult:
     rng = np.random.default_rng(cfg.seed)
     scores = {}
     for name in cfg.detectors:
-        if name not in DETECTORS:
-            raise KeyError(f"anomaly.detectors: unknown detector {name!r}; registered: {sorted(DETECTORS)}")
         det = DETECTORS[name](cfg)
         if name == "knn" and X.shape[0] > cfg.max_rows_knn:
             sample = rng.choice(X.shape[0], cfg.max_rows_knn, replace=False)

@@ -7,23 +7,16 @@ A loader is one function ``cfg -> DemandPanel`` registered under the name that
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
 
 from workbench.data.panel import DATE, DEMAND, ITEM, DemandPanel, PanelError, validate_panel
 from workbench.data.synthetic import generate_shop
+from workbench.registry import Registry
 
-LOADERS: dict[str, Callable[..., DemandPanel]] = {}
-
-
-def register_loader(name: str):
-    def wrap(fn: Callable[..., DemandPanel]) -> Callable[..., DemandPanel]:
-        LOADERS[name] = fn
-        return fn
-
-    return wrap
+LOADERS = Registry("data source", setting="data.source")
+register_loader = LOADERS.register
 
 
 register_loader("synthetic")(generate_shop)
@@ -117,9 +110,6 @@ def load_panel_file(cfg) -> DemandPanel:
 
 def load_data(cfg) -> DemandPanel:
     """Build the panel that ``data.source`` names and validate it with ``data.validation``."""
-    loader = LOADERS.get(cfg.source)
-    if loader is None:
-        raise PanelError(f"data.source={cfg.source!r}; expected one of {sorted(LOADERS)}")
-    panel = loader(cfg)
+    panel = LOADERS[cfg.source](cfg)
     source = getattr(cfg, "path", None) or cfg.source
     return validate_panel(panel, cfg.validation, source=str(source))

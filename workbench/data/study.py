@@ -29,19 +29,28 @@ def overview(panel: DemandPanel) -> dict[str, object]:
     return out
 
 
-def totals_by(panel: DemandPanel, by: list[str], every: str | None = None) -> pl.DataFrame:
-    """Total demand by static or key columns, optionally per calendar period (``every='1mo'``)."""
+def totals_by(
+    panel: DemandPanel, by: list[str], every: str | None = None, whole_periods: bool = False
+) -> pl.DataFrame:
+    """Total demand by static or key columns, optionally per calendar period (``every='1mo'``).
+
+    ``whole_periods`` drops a first or last calendar period that the data only partly covers
+    (it would look like a drop in demand)."""
     d = panel.demand
     need = [c for c in by if c not in d.columns]
     if need:
         d = d.join(panel.static.select(["item_id", *need]), on="item_id", how="left")
     if every:
-        return (
+        out = (
             d.sort(DATE)
-            .group_by_dynamic(DATE, every=every, group_by=by)
-            .agg(pl.col(DEMAND).sum())
+            .group_by_dynamic(DATE, every=every, group_by=by or None)
+            .agg(pl.col(DEMAND).sum(), pl.col(DATE).n_unique().alias("_dates"))
             .sort([*by, DATE])
         )
+        if whole_periods and out.height > 2:
+            typical = out.get_column("_dates").median()
+            out = out.filter(pl.col("_dates") >= 0.9 * typical)
+        return out.drop("_dates")
     return d.group_by(by).agg(pl.col(DEMAND).sum(), pl.len().alias("rows")).sort(DEMAND, descending=True)
 
 

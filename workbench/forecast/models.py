@@ -22,21 +22,13 @@ import numpy as np
 from joblib import Parallel, delayed
 
 from workbench.forecast.series import SeriesSet
+from workbench.registry import Registry
 
-MODELS: dict[str, Callable[..., Forecaster]] = {}
-
-
-def register(name: str):
-    def wrap(factory):
-        MODELS[name] = factory
-        return factory
-
-    return wrap
+MODELS = Registry("model", setting="forecast.models")
+register = MODELS.register
 
 
 def make_forecaster(name: str, cfg) -> Forecaster:
-    if name not in MODELS:
-        raise KeyError(f"forecast.models: unknown model {name!r}; registered models are {sorted(MODELS)}")
     return MODELS[name](cfg)
 
 

@@ -8,7 +8,7 @@ With lost sales and stock ``I = I0 + cumsum(a - u)``::
     subject to 0 <= u <= d,  I >= 0,  a >= 0,  a[i, t] = 0 for t < L_i,
                sum_{i in g} v_i I[i,t] <= cap_g + overflow[g,t]       (warehouse volume)
 
-``c_i`` is the ordering cost per unit (the fixed cost per order spread over the
+Orders may be restricted to review periods (every R-th period). ``c_i`` is the ordering cost per unit (the fixed cost per order spread over the
 EOQ batch, so that the LP stays linear), ``p_i`` the shortage cost. Capacity is
 soft: space beyond ``cap_g`` can be rented at ``o`` per volume unit and period,
 so the plan always exists and the dual of the capacity row is the value of one
@@ -49,8 +49,13 @@ def replenishment_lp(
     capacity: np.ndarray,
     overflow_cost: float,
     solver: str = "HIGHS",
+    order_every: int = 1,
 ) -> PlanResult:
-    """Solve the plan above. ``group[i]`` indexes ``capacity`` (one warehouse per group)."""
+    """Solve the plan above. ``group[i]`` indexes ``capacity`` (one warehouse per group).
+
+    ``order_every`` = R restricts orders to every R-th period (0, R, 2R, ...), a periodic
+    review that keeps the number of orders, and so the fixed ordering cost, in check.
+    """
     d = np.asarray(demand, dtype=float)
     n, horizon = d.shape
     lead = np.asarray(lead_time, dtype=int)
@@ -62,7 +67,8 @@ def replenishment_lp(
     capacity = np.asarray(capacity, dtype=float)
     n_groups = capacity.size
     G = sp.csr_matrix((np.asarray(volume, dtype=float), (np.asarray(group), np.arange(n))), shape=(n_groups, n))
-    blocked = (np.arange(horizon)[None, :] < lead[:, None]).astype(float)
+    order_day = np.arange(horizon)[None, :] - lead[:, None]  # when an arrival was ordered
+    blocked = ((order_day < 0) | (order_day % max(order_every, 1) != 0)).astype(float)
 
     a = cp.Variable((n, horizon), nonneg=True, name="arrivals")
     u = cp.Variable((n, horizon), nonneg=True, name="sales")

@@ -79,13 +79,15 @@ def series_economics(panel: DemandPanel, before, cfg) -> tuple[pl.DataFrame, lis
 
 def policy_parameters(
     forecasts: pl.DataFrame, econ: pl.DataFrame, keys: list[str], quantiles: list[float], review: int,
-    service_override: float | None = None,
+    service_override: float | None = None, rho: float = 0.0,
 ) -> pl.DataFrame:
     """(s, S) per series from one model's forecast quantiles over the lead time.
 
-    Daily sd from the widest quantile pair under a normal assumption, summed in
-    variance over ``L + review`` days (days beyond the forecast horizon repeat the
-    horizon's mean day); ``s = mu_L + z sigma_L``, ``S = s + max(EOQ, review days)``.
+    Daily sd from the widest quantile pair under a normal assumption, combined over
+    ``L + review`` days with a common correlation ``rho`` between the days' errors
+    (0: independent days; 1: one error for the whole cover period, as when the
+    level itself is uncertain); days beyond the forecast horizon repeat the
+    horizon's mean day. ``s = mu_L + z sigma_L``, ``S = s + max(EOQ, review days)``.
     """
     qs = sorted(quantiles)
     lo, hi = quantile_column(qs[0]), quantile_column(qs[-1])
@@ -102,6 +104,8 @@ def policy_parameters(
         .agg(
             pl.col("mean").mean().alias("mu_daily"),
             pl.col("sd").pow(2).mean().alias("var_daily"),
+            pl.col("sd").mean().alias("sd_daily"),
+            pl.col("sd").filter(pl.col("day") < cover).sum().alias("sd_in"),
             pl.col("mean").filter(pl.col("day") < cover).sum().alias("mu_in"),
             pl.col("sd").pow(2).filter(pl.col("day") < cover).sum().alias("var_in"),
             pl.first("lead_time"),
@@ -115,7 +119,11 @@ def policy_parameters(
         )
         .with_columns(
             (pl.col("mu_in") + pl.col("beyond") * pl.col("mu_daily")).alias("mu_cover"),
-            (pl.col("var_in") + pl.col("beyond") * pl.col("var_daily")).sqrt().alias("sd_cover"),
+            # daily errors correlated at rho: var = (1 - rho) sum sd^2 + rho (sum sd)^2
+            (
+                (1 - rho) * (pl.col("var_in") + pl.col("beyond") * pl.col("var_daily"))
+                + rho * (pl.col("sd_in") + pl.col("beyond") * pl.col("sd_daily")) ** 2
+            ).sqrt().alias("sd_cover"),
         )
     )
     service = np.full(agg.height, service_override) if service_override else agg["service_level"].to_numpy()
@@ -183,7 +191,7 @@ def run_inventory_study(
     rows = []
     for model in models:
         fm = forecasts.filter(pl.col("model") == model)
-        p = policy_parameters(fm, econ, keys, quantiles, cfg.review_days)
+        p = policy_parameters(fm, econ, keys, quantiles, cfg.review_days, rho=cfg.error_correlation)
         params[model] = p
         s0 = start if start is not None else p.get_column("order_up_to").to_numpy()
         sims[f"(s,S) | {model}"] = simulate(
@@ -205,7 +213,7 @@ def run_inventory_study(
     q, _ = eoq(costs.ordering, np.clip(costs.holding, 1e-9, None), np.maximum(mu, 1e-6))
     plan = replenishment_lp(
         plan_demand, s0, lead, costs.holding, costs.ordering / np.maximum(q, 1.0), costs.shortage,
-        volume, group, capacity, cfg.overflow_cost, solver=cfg.lp_solver,
+        volume, group, capacity, cfg.overflow_cost, solver=cfg.lp_solver, order_every=cfg.lp_order_every,
     )
     sims[f"LP plan | {plan_model}"] = simulate(demand, s0, lead, PlanPolicy(plan.orders), costs)
     rows.append(("LP plan", plan_model))
@@ -240,7 +248,7 @@ def run_inventory_study(
     trade = []
     for level in cfg.tradeoff_levels:
         pt = policy_parameters(forecasts.filter(pl.col("model") == plan_model), econ, keys, quantiles,
-                               cfg.review_days, service_override=level)
+                               cfg.review_days, service_override=level, rho=cfg.error_correlation)
         s0t = start if start is not None else best.get_column("order_up_to").to_numpy()
         r = simulate(demand, s0t, lead, ReorderPolicy(pt["reorder_level"].to_numpy(), pt["order_up_to"].to_numpy()), costs)
         trade.append({"service_target": level, **r.summary()})

@@ -44,3 +44,16 @@ def fan_chart(ax, history: pl.DataFrame, forecast: pl.DataFrame, actual: pl.Data
         ax.plot(actual["date"], actual["demand"], color=PALETTE[3], lw=1, ls="--", label="actual")
     ax.set_title(title)
     ax.legend(loc="upper left", fontsize=8)
+
+
+def show(frame: pl.DataFrame, digits: int = 3, max_rows: int = 40) -> None:
+    """Display a table for the HTML report: no dtype row, no quotes, rounded numbers."""
+    from IPython.display import display
+
+    pdf = frame.head(max_rows).to_pandas()
+    styler = pdf.style.format(precision=digits, thousands=",").hide(axis="index")
+    display(styler)
+    if frame.height > max_rows:
+        from IPython.display import Markdown
+
+        display(Markdown(f"*{max_rows} of {frame.height:,} rows shown.*"))
