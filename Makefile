@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed
 ARGS   ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help setup report quick test test-all lint lab benchmark clean
+.PHONY: help setup report quick test lint lab benchmark clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -41,8 +41,9 @@ lint: $(STAMP) ## Lint with ruff
 lab: $(STAMP) ## Open JupyterLab on notebooks/ with the workbench kernel
 	$(VENV)/bin/jupyter lab notebooks
 
-benchmark: $(STAMP) ## Time the data generator and the pipeline stages (prints a table)
+benchmark: $(STAMP) ## Time the generator and the loaders on real and full-size data (prints tables)
 	$(PY) benchmarks/bench_generator.py
+	$(PY) benchmarks/bench_loaders.py
 
 clean: ## Remove caches and the virtual environment (keeps reports/)
 	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info

@@ -99,3 +99,20 @@ def test_run_folders_are_never_reused(tmp_path):
     first = new_run_dir(tmp_path, "exp")
     second = new_run_dir(tmp_path, "exp")
     assert first != second and first.exists() and second.exists()
+
+
+@pytest.mark.slow
+def test_transaction_log_experiment_runs_every_notebook(tmp_path):
+    from panels import write_transactions
+
+    path = write_transactions(tmp_path / "orders.csv", n_items=6, n_days=150)
+    reports = tmp_path / "reports"
+    proc = run_cli("experiment=transactions", f"data.path={path}", f"experiment.reports_dir={reports}",
+                   "forecast.n_backtest_windows=1", "forecast.lightgbm.n_estimators=30")
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    (run_dir,) = list((reports / "transactions").iterdir())
+    info = json.loads((run_dir / "run.json").read_text())
+    assert [n["status"] for n in info["notebooks"]] == ["ok"] * 5
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert metrics["01_data"]["n_series"] == 6
+    assert "best_mase" in metrics["02_forecast"] and "best_fill_rate" in metrics["03_inventory"]

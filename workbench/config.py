@@ -53,6 +53,8 @@ class ValidationPolicy:
     negative_demand: NegativeDemand = NegativeDemand.error
     missing_dates: MissingDates = MissingDates.error
     missing_covariates: MissingCovariates = MissingCovariates.error
+    # series observed in fewer periods than this (rows with demand) are dropped, and counted
+    min_periods: int = 0
 
 
 @dataclass
@@ -62,6 +64,12 @@ class DataConfig:
     source: str = MISSING
     name: str = MISSING
     validation: ValidationPolicy = field(default_factory=ValidationPolicy)
+    # named preparation steps, in order: clip_outliers, impute_censored, smooth
+    preprocess: list[str] = field(default_factory=list)
+    outlier_k: float = 6.0  # robust standard deviations beyond which demand is an outlier
+    censoring_alpha: float = 1e-3  # a zero run less likely than this is suspected censoring
+    holiday_country: str | None = None  # holidays package country code where the data has no holiday flag
+    promo_threshold: float = 0.1  # a price this far below the series median is a promotion
 
 
 @dataclass
@@ -78,11 +86,68 @@ class SyntheticDataConfig(DataConfig):
     n_suppliers: int = 12
     channels: list[str] = field(default_factory=lambda: ["online", "store"])
     slow_mover_share: float = 0.35
-    country: str = "US"
+    country: str = "US"  # whose public holidays shape demand
     # expected events per series and year
     shrinkage_rate: float = 1.5
     spike_rate: float = 1.0
     phantom_rate: float = 0.6
+
+
+@dataclass
+class WalmartDataConfig(DataConfig):
+    """Walmart Recruiting (Kaggle 2014) layout: train.csv, features.csv, stores.csv."""
+
+    source: str = "walmart"
+    name: str = "walmart"
+    path: str = "../shared/data/walmart_recruiting"
+    train_file: str = "train.csv"
+    features_file: str = "features.csv"
+    stores_file: str = "stores.csv"
+    # MarkDown1-5 are NA before Nov 2011 and between promotions: zero means "no markdown"
+    markdown_missing: str = "zero"  # zero | keep (then data.validation.missing_covariates applies)
+
+
+@dataclass
+class M5DataConfig(DataConfig):
+    """M5 competition layout: wide sales_train_*.csv (d_1..d_N), calendar.csv, sell_prices.csv."""
+
+    source: str = "m5"
+    name: str = "m5"
+    path: str = MISSING  # the folder holding the three files
+    sales_file: str = "sales_train_evaluation.csv"
+    calendar_file: str = "calendar.csv"
+    prices_file: str = "sell_prices.csv"
+    max_series: int | None = None  # the first N series of the sales file (counted in the log)
+    # before an item's launch M5 records zero sales and no price: start each series at its first price
+    trim_before_launch: bool = True
+
+
+@dataclass
+class TransactionsDataConfig(DataConfig):
+    """A raw order-line export (one row per order line), aggregated to daily demand.
+
+    Column names default to the UCI Online Retail export; map yours in ``columns``.
+    """
+
+    source: str = "transactions"
+    name: str = "transactions"
+    path: str = MISSING
+    encoding: str = "utf-8"
+    date_format: str | None = None  # e.g. "%d/%m/%Y %H:%M"; None: ISO
+    columns: dict[str, str] = field(
+        default_factory=lambda: {
+            "order_id": "InvoiceNo",
+            "item_id": "StockCode",
+            "quantity": "Quantity",
+            "timestamp": "InvoiceDate",
+            "unit_price": "UnitPrice",
+        }
+    )
+    customer_column: str | None = "CustomerID"
+    channel_column: str | None = None  # e.g. Country or a sales-channel column
+    cancellation_prefix: str | None = "C"  # order ids starting with it are cancellations
+    returns: str = "drop"  # drop: cancellations and negative lines removed (counted); net: subtracted
+    frequency: str = "1d"
 
 
 @dataclass
@@ -94,6 +159,7 @@ class PanelFileConfig(DataConfig):
     path: str = MISSING
     static_path: str | None = None
     date_format: str | None = None  # strptime format; None lets polars infer ISO dates
+    encoding: str = "utf-8"  # of CSV files, e.g. latin-1
     frequency: str = "1d"  # polars duration string: 1d, 1w
     # canonical name -> column name in the file
     columns: dict[str, str] = field(
@@ -209,6 +275,9 @@ class Config:
 
 DATA_SCHEMAS: dict[str, type[DataConfig]] = {
     "synthetic": SyntheticDataConfig,
+    "walmart": WalmartDataConfig,
+    "transactions": TransactionsDataConfig,
+    "m5": M5DataConfig,
     "panel": PanelFileConfig,
 }
 

@@ -26,7 +26,7 @@ def test_shape_and_contract(tiny_panel):
     assert p.n_series == 6 * 2
     assert p.demand.height == 12 * 240
     assert set(p.demand["channel"].unique()) == {"online", "store"}
-    assert {"price", "promo", "holiday"} == set(p.known_future)
+    assert {"price", "promo", "holiday", "price_index"} == set(p.known_future)
     assert {"views", "carts", "purchases", "stock_on_hand", "receipts"} == set(p.past_covariates)
     for col in ("category", "unit_cost", "price", "holding_cost", "lead_time", "supplier", "volume"):
         assert col in p.static.columns

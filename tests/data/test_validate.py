@@ -110,7 +110,7 @@ def test_empty_panel_and_unknown_policy():
 def test_static_duplicates_and_missing_items():
     p = _panel()
     bad = DemandPanel(demand=p.demand, static=pl.DataFrame({"item_id": ["A", "A"]}), name="t")
-    with pytest.raises(PanelError, match="static table lists item_id='A' 2 times"):
+    with pytest.raises(PanelError, match="static table lists item_id=A 2 times"):
         validate_panel(bad)
     partial = validate_panel(DemandPanel(demand=p.demand.drop("price"), static=pl.DataFrame({"item_id": ["A"]}), name="t"))
     assert partial.static["item_id"].to_list() == ["A", "B"]

@@ -4,6 +4,9 @@ from workbench.data.classes import abc_classes, intermittency_classes
 from workbench.data.loaders import LOADERS, load_data, register_loader
 from workbench.data.panel import DemandPanel, PanelError, validate_panel
 
+# loaders of real-data layouts register themselves on import
+from workbench.data import m5, transactions, walmart  # noqa: E402,F401  isort: skip
+
 __all__ = [
     "LOADERS",
     "DemandPanel",

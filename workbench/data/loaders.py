@@ -11,6 +11,7 @@ from pathlib import Path
 
 import polars as pl
 
+from workbench.data.io import parse_dates, read_csv_text, resolve
 from workbench.data.panel import DATE, DEMAND, ITEM, DemandPanel, PanelError, validate_panel
 from workbench.data.synthetic import generate_shop
 from workbench.registry import Registry
@@ -22,52 +23,27 @@ register_loader = LOADERS.register
 register_loader("synthetic")(generate_shop)
 
 
-def read_table(path: str | Path, what: str = "data.path") -> pl.DataFrame:
-    """Read a CSV or parquet file, with errors that name the file and the setting."""
-    p = Path(path).expanduser()
-    if not p.exists():
-        raise PanelError(f"{what}={str(path)!r}: no such file (working directory: {Path.cwd()})")
+def read_table(path: str | Path, what: str = "data.path", encoding: str = "utf-8") -> tuple[pl.DataFrame, dict]:
+    """Read a CSV (any line endings, BOM, encoding) or parquet file; errors name the file and setting."""
+    p = resolve(path, what)
     suffix = p.suffix.lower()
-    try:
-        if suffix in {".parquet", ".pq"}:
+    if suffix in {".parquet", ".pq"}:
+        try:
             df = pl.read_parquet(p)
-        elif suffix in {".csv", ".txt", ".gz"}:
-            df = pl.read_csv(p, infer_schema_length=10_000, null_values=["", "NA", "NaN", "null"])
-        else:
-            raise PanelError(f"{what}={str(path)!r}: expected a .csv or .parquet file")
-    except pl.exceptions.NoDataError as err:
-        raise PanelError(f"{p}: the file is empty; expected a header and rows") from err
-    except (pl.exceptions.ComputeError, UnicodeDecodeError) as err:
-        raise PanelError(f"{p}: could not be read as {suffix[1:]}: {err}") from err
-    if df.height == 0:
-        raise PanelError(f"{p}: the file has a header but no rows")
-    return df
-
-
-def _parse_dates(df: pl.DataFrame, column: str, fmt: str | None, path: str) -> pl.DataFrame:
-    dtype = df.schema[column]
-    if dtype == pl.Date:
-        return df
-    if isinstance(dtype, pl.Datetime):
-        return df.with_columns(pl.col(column).dt.date())
-    parsed = df.with_columns(
-        pl.col(column).cast(pl.String).str.to_datetime(format=fmt, strict=False).dt.date().alias("__parsed")
-    )
-    bad = parsed.filter(pl.col("__parsed").is_null() & pl.col(column).is_not_null())
-    if bad.height:
-        row = bad.with_row_index("row").row(0, named=True)
-        raise PanelError(
-            f"{path}: column {column!r} has {bad.height} values that are not dates in format"
-            f" {fmt or 'ISO (YYYY-MM-DD)'} (first: {row[column]!r}); set data.date_format,"
-            " e.g. data.date_format='%d/%m/%Y'"
-        )
-    return parsed.with_columns(pl.col("__parsed").alias(column)).drop("__parsed")
+        except (pl.exceptions.ComputeError, OSError) as err:
+            raise PanelError(f"{p}: could not be read as parquet: {err}") from err
+        if df.height == 0:
+            raise PanelError(f"{p}: the file has no rows")
+        return df, {"file": p.name}
+    if suffix in {".csv", ".txt", ".tsv"}:
+        return read_csv_text(p, what, encoding=encoding)
+    raise PanelError(f"{what}={str(path)!r}: expected a .csv or .parquet file")
 
 
 @register_loader("panel")
 def load_panel_file(cfg) -> DemandPanel:
     """Generic long panel: one row per item (and channel) and date, names mapped in config."""
-    df = read_table(cfg.path)
+    df, repairs = read_table(cfg.path, encoding=cfg.encoding)
     mapping = dict(cfg.columns)
     for canonical in (ITEM, DATE, DEMAND):
         if canonical not in mapping:
@@ -83,10 +59,10 @@ def load_panel_file(cfg) -> DemandPanel:
                 f"{cfg.path}: no column {source!r} (data.columns.{canonical}); columns are {df.columns}"
             )
     df = df.select([pl.col(src).alias(canon) for canon, src in wanted.items()])
-    df = _parse_dates(df, DATE, cfg.date_format, cfg.path)
+    df = parse_dates(df, DATE, cfg.date_format, cfg.path)
     keys = (ITEM, "channel") if cfg.channel_column else (ITEM,)
     if cfg.static_path:
-        static = read_table(cfg.static_path, "data.static_path")
+        static, _ = read_table(cfg.static_path, "data.static_path", encoding=cfg.encoding)
         smap = dict(cfg.static_columns)
         missing = [src for src in smap.values() if src not in static.columns]
         if missing:
@@ -105,11 +81,16 @@ def load_panel_file(cfg) -> DemandPanel:
         known_future=tuple(cfg.known_future),
         past_covariates=tuple(cfg.past_covariates),
         name=cfg.name,
-    )
+    ).with_log(step="read", **repairs)
 
 
 def load_data(cfg) -> DemandPanel:
-    """Build the panel that ``data.source`` names and validate it with ``data.validation``."""
+    """Build the panel that ``data.source`` names, validate it with ``data.validation``, apply
+    ``data.preprocess`` and add the shared calendar and price features."""
+    from workbench.data.features import add_calendar_and_price_features
+    from workbench.data.quality import preprocess
+
     panel = LOADERS[cfg.source](cfg)
     source = getattr(cfg, "path", None) or cfg.source
-    return validate_panel(panel, cfg.validation, source=str(source))
+    panel = validate_panel(panel, cfg.validation, source=str(source))
+    return add_calendar_and_price_features(preprocess(panel, cfg), cfg)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field, replace
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,12 @@ class DemandPanel:
     @property
     def dates(self) -> pl.Series:
         return self.demand.get_column(DATE).unique().sort()
+
+    @property
+    def static_keys(self) -> list[str]:
+        """Columns the static table is keyed by: ``item_id``, or every series key it holds
+        (an item sold in several stores can have per-store attributes)."""
+        return [k for k in self.keys if k in self.static.columns] or [ITEM]
 
     def series_ids(self) -> pl.DataFrame:
         return self.demand.select(self.keys).unique(maintain_order=True).sort(self.keys)
@@ -110,7 +117,8 @@ def _policy(policy: Any) -> dict[str, str]:
         from workbench.config import ValidationPolicy
 
         policy = ValidationPolicy()
-    return policy if isinstance(policy, dict) else asdict(policy)
+    raw = policy if isinstance(policy, dict) else asdict(policy)
+    return {k: v.value if isinstance(v, Enum) else v for k, v in raw.items()}
 
 
 def validate_panel(panel: DemandPanel, policy: Any = None, source: str | None = None) -> DemandPanel:
@@ -181,6 +189,21 @@ def validate_panel(panel: DemandPanel, policy: Any = None, source: str | None = 
             f" first duplicate: {_example(dups, [*keys, DATE])}; expected one row per series and date"
         )
 
+    # series observed in fewer periods than min_periods (rows with a demand value)
+    min_periods = int(pol.get("min_periods", 0) or 0)
+    if min_periods:
+        lengths = df.group_by(keys).agg(pl.col(DEMAND).is_not_null().sum().alias("n"))
+        short = lengths.filter(pl.col("n") < min_periods)
+        if short.height == lengths.height:
+            raise PanelError(
+                f"{src}: every series has fewer than data.validation.min_periods={min_periods} periods"
+                f" (longest: {lengths['n'].max()})"
+            )
+        if short.height:
+            df = df.join(short.select(keys), on=keys, how="anti")
+            log.append({"step": "short_series", "action": "drop", "series": short.height,
+                        "rows": int(short["n"].sum()), "min_periods": min_periods})
+
     # missing demand
     missing = df.filter(pl.col(DEMAND).is_null() | pl.col(DEMAND).is_nan())
     if missing.height:
@@ -223,7 +246,6 @@ def validate_panel(panel: DemandPanel, policy: Any = None, source: str | None = 
 
     df, gap_log = _check_dates(df, keys, panel.frequency, pol["missing_dates"], src)
     log.extend(gap_log)
-
     for col in covariates:
         n_null = df.get_column(col).is_null().sum() + df.get_column(col).is_nan().sum()
         if not n_null:
@@ -248,7 +270,7 @@ def validate_panel(panel: DemandPanel, policy: Any = None, source: str | None = 
         df = df.with_columns(filled.fill_null(0.0) if action == "forward_fill" else filled)
         log.append({"step": "missing_covariate", "column": col, "action": action, "rows": int(n_null)})
 
-    static, n_absent = _check_static(panel.static, df, src)
+    static, n_absent = _check_static(panel.static, df, panel.static_keys, src)
     if n_absent:
         log.append({"step": "static_missing", "action": "null attributes", "rows": n_absent})
     df = df.sort([*keys, DATE])
@@ -287,18 +309,21 @@ def _check_dates(
     return filled, [{"step": "missing_dates", "action": "zero", "rows": n_gaps, "series": gappy.height}]
 
 
-def _check_static(static: pl.DataFrame, df: pl.DataFrame, src: str) -> tuple[pl.DataFrame, int]:
+def _check_static(
+    static: pl.DataFrame, df: pl.DataFrame, keys: list[str], src: str
+) -> tuple[pl.DataFrame, int]:
     if ITEM not in static.columns:
         raise PanelError(f"{src}: static table has no column 'item_id'; columns: {static.columns}")
-    static = static.with_columns(pl.col(ITEM).cast(pl.String))
-    dups = static.filter(pl.col(ITEM).is_duplicated())
+    static = static.with_columns([pl.col(k).cast(pl.String) for k in keys])
+    dups = static.filter(pl.struct(keys).is_duplicated())
     if dups.height:
         raise PanelError(
-            f"{src}: static table lists item_id={dups[ITEM][0]!r} {dups.height} times; expected one row per item"
+            f"{src}: static table lists {_example(dups, keys)} {dups.height} times;"
+            f" expected one row per {' and '.join(keys)}"
         )
-    items = df.select(ITEM).unique()
-    absent = items.join(static.select(ITEM), on=ITEM, how="anti")
+    items = df.select(keys).unique()
+    absent = items.join(static.select(keys), on=keys, how="anti")
     if absent.height:
         # items without attributes keep working: add them with nulls, and say so
         static = pl.concat([static, absent], how="diagonal_relaxed")
-    return static.sort(ITEM), absent.height
+    return static.sort(keys), absent.height

@@ -39,7 +39,7 @@ def totals_by(
     d = panel.demand
     need = [c for c in by if c not in d.columns]
     if need:
-        d = d.join(panel.static.select(["item_id", *need]), on="item_id", how="left")
+        d = d.join(panel.static.select([*panel.static_keys, *need]), on=panel.static_keys, how="left")
     if every:
         out = (
             d.sort(DATE)
@@ -61,7 +61,7 @@ def item_classes(panel: DemandPanel, abc_cutoffs: tuple[float, float] = (0.8, 0.
     if "price" in d.columns:
         value = pl.col(DEMAND) * pl.col("price")
     elif "price" in panel.static.columns:
-        d = d.join(panel.static.select(["item_id", "price"]), on="item_id", how="left")
+        d = d.join(panel.static.select([*panel.static_keys, "price"]), on=panel.static_keys, how="left")
         value = pl.col(DEMAND) * pl.col("price").fill_null(1.0)
     else:
         value = pl.col(DEMAND)

@@ -60,7 +60,7 @@ class BacktestResult:
 def run_backtest(panel: DemandPanel, cfg, progress: bool = True) -> BacktestResult:
     """Forecast every origin with every model of ``cfg.models`` (a ForecastConfig)."""
     forecasters = {name: make_forecaster(name, cfg) for name in cfg.models}
-    min_train = max(2 * cfg.season_length, cfg.lightgbm.lags + cfg.horizon) + 1
+    min_train = max(cfg.season_length, cfg.lightgbm.lags + cfg.horizon) + 1
     orig = origins(panel, cfg.horizon, cfg.n_backtest_windows, min_train)
     data = to_series_set(panel)
     step = period(panel)

@@ -123,6 +123,8 @@ class LightGBMGlobal(Forecaster):
     (price, promotion, holiday and calendar) at the forecast step, and the static
     covariates (codes).
     One model per quantile, ``multi_models=False`` so that one model covers every step.
+    Each target series is divided by its mean absolute value before fitting (and the
+    forecasts multiplied back), so that one model serves series of any scale.
     """
 
     is_global = True
@@ -148,18 +150,20 @@ class LightGBMGlobal(Forecaster):
             n_jobs=max(1, self.cfg.n_jobs) if self.cfg.n_jobs > 0 else None,
             verbose=-1,
         )
+        scales = [max(float(np.abs(s.values(copy=False)).mean()), 1e-6) for s in data.target]
+        target = [s / c for s, c in zip(data.target, scales, strict=True)]
         model.fit(
-            data.target,
+            target,
             past_covariates=data.past,
             future_covariates=data.future,
             max_samples_per_ts=lc.max_samples_per_ts,
         )
         preds = model.predict(
             horizon,
-            series=data.target,
+            series=target,
             past_covariates=data.past,
             future_covariates=data.future,
             predict_likelihood_parameters=True,
             show_warnings=False,
         )
-        return np.stack([p.values(copy=False) for p in preds])
+        return np.stack([p.values(copy=False) * c for p, c in zip(preds, scales, strict=True)])

@@ -71,18 +71,18 @@ def _until(ts: TimeSeries, end: pd.Timestamp) -> TimeSeries:
     return ts.drop_after(end, keep_point=True)
 
 
-def _codes(static: pl.DataFrame, keys: pl.DataFrame) -> pl.DataFrame:
+def _codes(static: pl.DataFrame, keys: pl.DataFrame, static_keys: list[str]) -> pl.DataFrame:
     """Numeric static covariates: ordinal codes of text attributes and the numbers as they are."""
     cols = []
     for name, dtype in static.schema.items():
-        if name == "item_id":
+        if name in static_keys:
             continue
         if dtype == pl.String or dtype == pl.Categorical:
             cols.append(pl.col(name).rank("dense").cast(pl.Float64).fill_null(0.0).alias(f"s_{name}"))
         elif dtype.is_numeric() or dtype == pl.Boolean:
             cols.append(pl.col(name).cast(pl.Float64).fill_null(0.0).alias(f"s_{name}"))
-    codes = static.select([pl.col("item_id"), *cols])
-    out = keys.join(codes, on="item_id", how="left")
+    codes = static.select([*static_keys, *cols])
+    out = keys.join(codes, on=static_keys, how="left")
     for k in keys.columns:
         if k != "item_id":
             out = out.with_columns(pl.col(k).rank("dense").cast(pl.Float64).alias(f"s_{k}"))
@@ -106,7 +106,7 @@ def to_series_set(panel: DemandPanel, calendar: bool = True) -> SeriesSet:
     keys = list(panel.keys)
     freq = PANDAS_FREQ.get(panel.frequency, panel.frequency)
     ids = panel.series_ids()
-    static = _codes(panel.static, ids)
+    static = _codes(panel.static, ids, panel.static_keys)
     static_cols = [c for c in static.columns if c.startswith("s_")]
     cal = calendar_features(panel.frequency) if calendar else []
     df = panel.demand.join(static, on=keys, how="left").sort([*keys, DATE]).with_columns(cal)

@@ -177,24 +177,36 @@ def centralised(g: SupplyGame) -> Outcome:
     return Outcome("centralised", None, float(g.quantities[j]), 0.0, float(g.chain_payoff[j]))
 
 
-def season_demand(panel, category: str | None, period_days: int) -> tuple[str, np.ndarray, float, float]:
+def season_demand(
+    panel, category: str | None, period_days: int, cost_share: float = 0.7
+) -> tuple[str, np.ndarray, float, float]:
     """Season totals of one category's demand (overlapping windows of ``period_days``),
     its unit-weighted retail price and unit cost. ``category=None`` takes the category
-    with most revenue."""
+    with most revenue.
+
+    Where the data has no price (demand recorded in money, as in Walmart's sales), a unit
+    is one unit of money at retail (price 1); where it has no unit cost, cost is
+    ``cost_share`` of the price.
+    """
     import polars as pl
 
     from workbench.data.panel import DATE, DEMAND
 
+    skeys = panel.static_keys
     static = panel.static
     if "category" not in static.columns:
         static = static.with_columns(pl.lit("all").alias("category"))
-    df = panel.demand.join(static.select(["item_id", "category", *[c for c in ("price", "unit_cost") if c in static.columns]]),
-                           on="item_id", how="left", suffix="_list")
-    price = pl.col("price") if "price" in panel.demand.columns else pl.col("price_list") if "price_list" in df.columns else pl.col("price")
-    if "price" not in df.columns:
-        raise ValueError("supply game: the data has no price (neither a price covariate nor a static price column)")
-    df = df.with_columns(price.alias("_price"))
-    cost = pl.col("unit_cost") if "unit_cost" in df.columns else 0.7 * pl.col("_price")
+    wanted = [c for c in ("category", "price", "unit_cost") if c in static.columns]
+    df = panel.demand.join(static.select([*skeys, *wanted]), on=skeys, how="left", suffix="_list")
+    if "price" in panel.demand.columns:
+        price = pl.col("price")
+    elif "price" in df.columns:
+        price = pl.col("price").fill_null(1.0)
+    else:
+        price = pl.lit(1.0)
+    df = df.with_columns(price.cast(pl.Float64).alias("_price"))
+    cost = pl.col("unit_cost") if "unit_cost" in df.columns else cost_share * pl.col("_price")
+    df = df.with_columns(pl.col("category").cast(pl.String).fill_null("unknown"))
     by_cat = df.group_by("category").agg(
         (pl.col(DEMAND) * pl.col("_price")).sum().alias("revenue"),
         pl.col(DEMAND).sum().alias("units"),
@@ -206,6 +218,8 @@ def season_demand(panel, category: str | None, period_days: int) -> tuple[str, n
     if row.height == 0:
         raise ValueError(f"games.category={category!r} is not in the data; categories: {sorted(by_cat['category'])}")
     units = row["units"][0]
+    if not units > 0:
+        raise ValueError(f"games.category={category!r} has no demand in the data")
     daily = (
         df.filter(pl.col("category") == category)
         .group_by(DATE)

@@ -14,17 +14,19 @@ import polars as pl
 
 from workbench.data.classes import abc_classes
 from workbench.data.panel import DATE, DEMAND, DemandPanel
-from workbench.forecast.series import quantile_column
+from workbench.forecast.series import period, quantile_column
 from workbench.inventory.lp import PlanResult, replenishment_lp
 from workbench.inventory.policies import eoq, normal_sd_from_quantiles, safety_stock
 from workbench.inventory.simulate import Costs, PlanPolicy, ReorderPolicy, SimResult, simulate
 
-# used where the static table has no such column (the report lists what was defaulted)
+# used where the static table has no such column (the report lists what was defaulted):
+# a lead time of 7 days (in periods of the panel), an order cost of 50, a unit cost of 70%
+# of the price, a holding cost of 25% of the unit cost a year, one volume unit per unit
 DEFAULTS = {
-    "lead_time": 7.0,
+    "lead_time_days": 7.0,
     "order_cost": 50.0,
-    "unit_cost": None,  # 70% of price
-    "holding_cost": None,  # 25% of unit cost per year
+    "unit_cost_share": 0.7,
+    "holding_rate_per_year": 0.25,
     "volume": 1.0,
 }
 
@@ -35,6 +37,7 @@ def series_economics(panel: DemandPanel, before, cfg) -> tuple[pl.DataFrame, lis
     Returns the table and the list of attributes that came from defaults.
     """
     keys = list(panel.keys)
+    days = period(panel).days or 1  # periods are days or weeks
     hist = panel.demand.filter(pl.col(DATE) <= before)
     has_price_cov = "price" in panel.demand.columns
     stats = hist.group_by(keys).agg(
@@ -46,18 +49,22 @@ def series_economics(panel: DemandPanel, before, cfg) -> tuple[pl.DataFrame, lis
     )
     static = panel.static
     defaulted: list[str] = []
-    econ = stats.join(static, on="item_id", how="left")
+    econ = stats.join(static, on=panel.static_keys, how="left")
     if "price" not in econ.columns:
         econ = econ.with_columns(pl.col("mean_price").fill_null(1.0).alias("price"))
         defaulted.append("price")
     econ = econ.with_columns(pl.col("price").fill_null(pl.col("mean_price")).fill_null(1.0))
     if "unit_cost" not in econ.columns:
-        econ = econ.with_columns((0.7 * pl.col("price")).alias("unit_cost"))
+        econ = econ.with_columns((DEFAULTS["unit_cost_share"] * pl.col("price")).alias("unit_cost"))
         defaulted.append("unit_cost")
-    if "holding_cost" not in econ.columns:
-        econ = econ.with_columns((pl.col("unit_cost") * 0.25 / 365.0).alias("holding_cost"))
+    if "holding_cost" not in econ.columns:  # per unit and period
+        rate = DEFAULTS["holding_rate_per_year"] * days / 365.0
+        econ = econ.with_columns((pl.col("unit_cost") * rate).alias("holding_cost"))
         defaulted.append("holding_cost")
-    for col in ("lead_time", "order_cost", "volume"):
+    if "lead_time" not in econ.columns:  # in periods
+        econ = econ.with_columns(pl.lit(max(1.0, round(DEFAULTS["lead_time_days"] / days))).alias("lead_time"))
+        defaulted.append("lead_time")
+    for col in ("order_cost", "volume"):
         if col not in econ.columns:
             econ = econ.with_columns(pl.lit(DEFAULTS[col]).alias(col))
             defaulted.append(col)
@@ -202,7 +209,12 @@ def run_inventory_study(
     # the LP plans against the last model (the best one, by the caller's ordering)
     plan_model = models[-1]
     fm = forecasts.filter(pl.col("model") == plan_model)
-    plan_demand = _matrix(fm, keys, quantile_column(cfg.plan_quantile))
+    plan_col = quantile_column(cfg.plan_quantile)
+    if plan_col not in fm.columns:
+        raise ValueError(
+            f"inventory.plan_quantile={cfg.plan_quantile} is not among the forecast quantiles {sorted(quantiles)}"
+        )
+    plan_demand = _matrix(fm, keys, plan_col)
     p = params[plan_model]
     s0 = start if start is not None else p.get_column("order_up_to").to_numpy()
     group_names = econ.get_column(keys[-1]).to_numpy() if len(keys) > 1 else np.array(["all"] * econ.height)

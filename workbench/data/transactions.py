@@ -1,0 +1,114 @@
+"""Raw transaction logs (one row per order line) as a daily demand panel.
+
+The shape of a shop's own export, such as the UCI Online Retail or Olist order-items
+files: an order (invoice) id, an item, a quantity, a timestamp and a unit price,
+optionally a customer and a channel (or country). Lines are aggregated to demand
+per item (and channel) and day, with the day's median unit price, number of orders
+and distinct customers as covariates. Cancellations (order ids with a configured
+prefix) and negative quantities (returns) are dropped or netted against the day's
+demand, as ``data.returns`` says; either way they are counted in the panel log.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from workbench.data.io import parse_dates, read_csv_text, require_columns
+from workbench.data.loaders import read_table, register_loader
+from workbench.data.panel import DemandPanel, PanelError
+
+REQUIRED = ("order_id", "item_id", "quantity", "timestamp", "unit_price")
+
+
+@register_loader("transactions")
+def load_transactions(cfg) -> DemandPanel:
+    mapping = dict(cfg.columns)
+    missing = [c for c in REQUIRED if c not in mapping]
+    if missing:
+        raise PanelError(f"data.columns has no entry for {missing[0]!r}; expected {missing[0]}: <column name>")
+    if str(cfg.path).lower().endswith((".parquet", ".pq")):
+        raw, repairs = read_table(cfg.path)
+    else:
+        raw, repairs = read_csv_text(cfg.path, "data.path", encoding=cfg.encoding,
+                                     schema_overrides={mapping["order_id"]: pl.String, mapping["item_id"]: pl.String})
+    extra = {"customer": cfg.customer_column, "channel": cfg.channel_column}
+    wanted = {**mapping, **{k: v for k, v in extra.items() if v}}
+    for canonical, column in wanted.items():
+        setting = f"data.columns.{canonical}" if canonical in mapping else f"data.{canonical}_column"
+        require_columns(raw, [column], cfg.path, setting)
+    lines = raw.select([pl.col(src).alias(canon) for canon, src in wanted.items()])
+    for col in ("quantity", "unit_price"):
+        if not lines.schema[col].is_numeric():
+            bad = lines.with_row_index("row").filter(pl.col(col).cast(pl.Float64, strict=False).is_null()
+                                                     & pl.col(col).is_not_null())
+            example = f" (first: {bad[col][0]!r} in data row {bad['row'][0] + 1})" if bad.height else ""
+            raise PanelError(f"{cfg.path}: column {wanted[col]!r} (data.columns.{col}) is not numeric{example}")
+    lines = parse_dates(lines, "timestamp", cfg.date_format, cfg.path, datetime=True)
+    lines = lines.with_columns(
+        pl.col("item_id").cast(pl.String).str.strip_chars(),
+        pl.col("order_id").cast(pl.String),
+        pl.col("quantity").cast(pl.Float64),
+        pl.col("unit_price").cast(pl.Float64),
+        pl.col("timestamp").dt.date().alias("date"),
+    )
+    log = [{"step": "read", "lines": lines.height, **repairs}]
+
+    cancelled = pl.col("order_id").str.starts_with(cfg.cancellation_prefix) if cfg.cancellation_prefix else pl.lit(False)
+    negative = pl.col("quantity") < 0
+    counts = lines.select(cancelled.sum().alias("cancelled"), negative.sum().alias("negative"),
+                          (cancelled | negative).sum().alias("either"),
+                          pl.col("quantity").filter(cancelled | negative).sum().alias("units")).row(0, named=True)
+    if cfg.returns == "drop":
+        lines = lines.filter(~(cancelled | negative))
+    elif cfg.returns == "net":
+        # a cancellation line carries a negative quantity in such exports; make sure it does
+        lines = lines.with_columns(pl.when(cancelled).then(-pl.col("quantity").abs()).otherwise(pl.col("quantity")).alias("quantity"))
+    else:
+        raise PanelError(f"data.returns={cfg.returns!r}; expected drop|net")
+    log.append({"step": "returns", "action": cfg.returns, "cancelled_lines": counts["cancelled"],
+                "negative_lines": counts["negative"], "rows": counts["either"], "units": float(counts["units"] or 0.0)})
+    bad_price = lines.filter(pl.col("unit_price") <= 0)
+    if bad_price.height:
+        lines = lines.filter(pl.col("unit_price") > 0)
+        log.append({"step": "non_positive_price", "action": "drop", "rows": bad_price.height})
+
+    keys = ["item_id", "channel"] if cfg.channel_column else ["item_id"]
+    if cfg.channel_column:
+        lines = lines.with_columns(pl.col("channel").cast(pl.String))
+    sale = pl.col("quantity") > 0
+    daily = lines.group_by([*keys, "date"]).agg(
+        pl.col("quantity").sum().alias("demand"),
+        pl.col("unit_price").filter(sale).median().alias("price"),
+        pl.col("order_id").filter(sale).n_unique().alias("orders"),
+        *([pl.col("customer").filter(sale).drop_nulls().n_unique().alias("customers")] if cfg.customer_column else []),
+    )
+    # every day between an item's first and last sale: days without an order line sold nothing
+    grid = (
+        daily.group_by(keys)
+        .agg(pl.date_ranges(pl.col("date").min(), pl.col("date").max(), interval=cfg.frequency).first().alias("date"))
+        .explode("date")
+    )
+    panel_df = grid.join(daily, on=[*keys, "date"], how="left")
+    n_empty = panel_df["demand"].null_count()
+    past = ["orders", *(["customers"] if cfg.customer_column else [])]
+    panel_df = panel_df.with_columns(
+        pl.col("demand").fill_null(0.0),
+        *[pl.col(c).fill_null(0).cast(pl.Float64) for c in past],
+    ).sort([*keys, "date"])
+    n_price = panel_df["price"].null_count()
+    # the price on a day without sales is the last price seen (the first for leading days)
+    panel_df = panel_df.with_columns(pl.col("price").forward_fill().backward_fill().over(keys))
+    log.append({"step": "days_without_orders", "action": "zero demand", "rows": n_empty, "price_filled": n_price})
+    static = panel_df.select(pl.col("item_id")).unique().sort("item_id")
+    panel = DemandPanel(
+        demand=panel_df,
+        static=static,
+        keys=tuple(keys),
+        frequency=cfg.frequency,
+        known_future=("price",),
+        past_covariates=tuple(past),
+        name=cfg.name,
+    )
+    for entry in log:
+        panel = panel.with_log(**entry)
+    return panel
