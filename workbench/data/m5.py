@@ -3,7 +3,7 @@
 ``sales_train_*.csv`` is wide (``id, item_id, dept_id, cat_id, store_id, state_id,
 d_1 .. d_N``); ``calendar.csv`` maps ``d_k`` to dates, weeks (``wm_yr_wk``), events
 and SNAP days per state; ``sell_prices.csv`` gives the price per store, item and
-week. The wide matrix is melted with polars (lazily, day index as an integer) so
+week. The wide matrix is melted with polars (series-major, with numpy) so
 that the full 30,490 x 1,941 file loads in well under a minute. Price, events and
 the SNAP flag of the store's state are known-future covariates; the M5 hierarchy
 (dept, cat, state) is static per item and store.
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 from workbench.data.io import parse_dates, read_csv_text, require_columns, resolve
@@ -38,9 +39,10 @@ def load_m5(cfg) -> DemandPanel:
     day_cols = [c for c in sales.columns if c.startswith("d_")]
     if not day_cols:
         raise PanelError(f"{files['sales']}: no day columns d_1 .. d_N; columns start {sales.columns[:8]}")
-    bad = [c for c in day_cols if not sales.schema[c].is_integer() and not sales.schema[c].is_float()]
+    schema = sales.schema
+    bad = [c for c in day_cols if not schema[c].is_numeric()]
     if bad:
-        raise PanelError(f"{files['sales']}: day column {bad[0]!r} is {sales.schema[bad[0]]}; expected unit sales")
+        raise PanelError(f"{files['sales']}: day column {bad[0]!r} is {schema[bad[0]]}; expected unit sales")
     log = [{"step": "read", **rep} for rep in (rep_sales, rep_cal, rep_prices)]
     if cfg.max_series is not None and cfg.max_series < sales.height:
         log.append({"step": "max_series", "action": "first rows", "series": cfg.max_series,
@@ -54,37 +56,57 @@ def load_m5(cfg) -> DemandPanel:
         (pl.col("event_name_1").is_not_null() | pl.col("event_name_2").is_not_null()).cast(pl.Int8).alias("event"),
         pl.col("snap_CA").cast(pl.Int8), pl.col("snap_TX").cast(pl.Int8), pl.col("snap_WI").cast(pl.Int8),
     )
-    long = (
-        sales.lazy()
-        .select(["item_id", "store_id", "state_id", *day_cols])
-        .unpivot(index=["item_id", "store_id", "state_id"], on=day_cols, variable_name="d", value_name="demand")
-        .with_columns(pl.col("d").str.strip_prefix("d_").cast(pl.Int32).alias("day"), pl.col("demand").cast(pl.Float64))
-        .drop("d")
-        .join(calendar.lazy(), on="day", how="left")
-        .join(prices.lazy().select("store_id", "item_id", "wm_yr_wk", pl.col("sell_price").cast(pl.Float64)),
-              on=["store_id", "item_id", "wm_yr_wk"], how="left")
-        .select(
-            "item_id",
-            pl.col("store_id").alias("store"),
-            "date",
-            "demand",
-            pl.col("sell_price").alias("price"),
-            "event",
-            pl.when(pl.col("state_id") == "CA").then(pl.col("snap_CA"))
-            .when(pl.col("state_id") == "TX").then(pl.col("snap_TX"))
-            .when(pl.col("state_id") == "WI").then(pl.col("snap_WI"))
-            .otherwise(0).cast(pl.Int8).alias("snap"),
-        )
-        .collect()
+    # melt the wide matrix series-major with numpy index arithmetic: every covariate is a
+    # lookup (calendar by day, price by series and week, SNAP by state and day), so the
+    # long table is built once, already sorted by series and date, without a join
+    sales = sales.sort(["item_id", "store_id"])
+    days = np.array([int(c[2:]) for c in day_cols], dtype=np.int64)
+    cal_days = calendar["day"].to_numpy()
+    position = np.full(max(int(days.max()), int(cal_days.max())) + 1, -1, dtype=np.int64)
+    position[cal_days] = np.arange(cal_days.size)
+    col_pos = position[days]  # calendar row of each day column
+    if (col_pos < 0).any():
+        first = days[col_pos < 0][0]
+        raise PanelError(f"{files['calendar']}: {(col_pos < 0).sum()} sales days have no row in the calendar (first: d_{first})")
+    ids = sales.select("item_id", "store_id", "state_id")
+    n_series, n_days = sales.height, days.size
+    weeks = np.unique(calendar["wm_yr_wk"].to_numpy())
+    week_of_row = np.searchsorted(weeks, calendar["wm_yr_wk"].to_numpy())
+    priced = (
+        prices.select("store_id", "item_id", "wm_yr_wk", pl.col("sell_price").cast(pl.Float64))
+        .join(ids.with_row_index("_s").select("_s", "item_id", "store_id"), on=["item_id", "store_id"], how="inner")
     )
-    missing_dates = long["date"].null_count()
-    if missing_dates:
-        raise PanelError(f"{files['calendar']}: {missing_dates} sales days have no row in the calendar (column 'd')")
+    price_mat = np.full((n_series, weeks.size), np.nan)
+    w = np.searchsorted(weeks, priced["wm_yr_wk"].to_numpy())
+    ok = (w < weeks.size) & (weeks[np.minimum(w, weeks.size - 1)] == priced["wm_yr_wk"].to_numpy())
+    price_mat[priced["_s"].to_numpy()[ok], w[ok]] = priced["sell_price"].to_numpy()[ok]
+
+    series = np.repeat(np.arange(n_series, dtype=np.int32), n_days)
+    column = np.tile(np.arange(n_days, dtype=np.int32), n_series)
     if cfg.trim_before_launch:
-        launched = pl.col("price").is_not_null().cum_max().over(["item_id", "store"], order_by="date")
-        before = long.height
-        long = long.filter(launched)
-        log.append({"step": "before_launch", "action": "trimmed", "rows": before - long.height})
+        # a series starts at its first priced day (M5 records zero sales before a launch)
+        has_price = ~np.isnan(price_mat[:, week_of_row[col_pos]])  # (series, day columns)
+        launch = np.where(has_price.any(axis=1), has_price.argmax(axis=1), n_days)
+        keep = column >= launch[series]
+        log.append({"step": "before_launch", "action": "trimmed", "rows": int((~keep).sum())})
+        series, column = series[keep], column[keep]
+    values = sales.select(day_cols).to_numpy()
+    row = col_pos[column]
+    state_names = ["CA", "TX", "WI"]
+    snap = np.stack([calendar[f"snap_{st}"].to_numpy() for st in state_names])  # (state, calendar row)
+    state = pl.Series(ids["state_id"]).replace_strict({st: k for k, st in enumerate(state_names)}, default=-1,
+                                                       return_dtype=pl.Int64).to_numpy()
+    series_state = state[series]
+    snap_value = np.where(series_state >= 0, snap[np.maximum(series_state, 0), row], 0).astype(np.int8)
+    long = pl.DataFrame({
+        "item_id": ids["item_id"].gather(series),
+        "store": ids["store_id"].gather(series),
+        "date": calendar["date"].gather(row),
+        "demand": values[series, column].astype(np.float64),
+        "price": price_mat[series, week_of_row[row]],
+        "event": calendar["event"].to_numpy()[row],
+        "snap": snap_value,
+    }).with_columns(pl.col("price").fill_nan(None))
     static = sales.select(
         "item_id",
         pl.col("store_id").alias("store"),
