@@ -14,8 +14,9 @@ GROUPS = ["data", "forecast", "inventory", "games", "anomaly", "experiment"]
 )
 def test_every_group_option_composes_and_instantiates(group, option):
     overrides = [f"{group}={option}"]
-    if (group, option) == ("data", "panel"):
-        overrides.append("data.path=somewhere.csv")
+    # options for the user's own files have no default path
+    if (group, option) in {("data", "panel"), ("data", "m5"), ("data", "transactions"), ("experiment", "transactions")}:
+        overrides.append("data.path=somewhere")
     plain = to_plain(compose(overrides))
     for name in GROUPS:
         assert section(plain, name) is not None

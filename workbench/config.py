@@ -69,7 +69,8 @@ class DataConfig:
     outlier_k: float = 6.0  # robust standard deviations beyond which demand is an outlier
     censoring_alpha: float = 1e-3  # a zero run less likely than this is suspected censoring
     holiday_country: str | None = None  # holidays package country code where the data has no holiday flag
-    promo_threshold: float = 0.1  # a price this far below the series median is a promotion
+    promo_threshold: float = 0.1  # a price this far below the regular price is a promotion
+    regular_price_window: int = 56  # periods of history whose highest price is the regular price
 
 
 @dataclass

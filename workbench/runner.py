@@ -81,35 +81,10 @@ def _gather_metrics(run_dir: Path) -> dict[str, Any]:
     return metrics
 
 
-def execute(cfg: DictConfig) -> int:
-    """Run every notebook of the experiment; return the exit code (0: all succeeded)."""
+def _run_notebooks(info, exp, plain, run_dir: Path, run_json: Path, reports: Path, t_start: float) -> set[str]:
+    """Execute and render each notebook in turn; return the names that did not succeed."""
     import papermill as pm
 
-    logging.getLogger("papermill").setLevel(logging.WARNING)
-    # kernels inherit the environment: no in-notebook progress bars in batch runs (the runner
-    # shows progress per notebook); in JupyterLab they show as widgets
-    os.environ.setdefault("TQDM_DISABLE", "1")
-    plain = to_plain(cfg)
-    check_config(plain)
-    exp = plain["experiment"]
-    reports = Path(exp["reports_dir"])
-    run_dir = new_run_dir(reports, exp["name"]).resolve()
-    (run_dir / "config.yaml").write_text(OmegaConf.to_yaml(OmegaConf.create(plain)))
-    (run_dir / "metrics").mkdir(exist_ok=True)
-    info: dict[str, Any] = {
-        "experiment": exp["name"],
-        "status": "running",
-        "started": datetime.now().isoformat(timespec="seconds"),
-        "overrides": list(OmegaConf.select(cfg, "hydra.overrides.task", default=[]) or []),
-        "notebooks": [{"name": nb, "status": "pending"} for nb in exp["notebooks"]],
-        "metrics": {},
-        "seconds": 0.0,
-    }
-    run_json = run_dir / "run.json"
-    _write_json(run_json, info)
-    build_index(reports)
-    print(f"run folder: {run_dir}", flush=True)
-    t_start = time.perf_counter()
     failed: set[str] = set()
     total = len(exp["notebooks"])
     for k, entry in enumerate(info["notebooks"], start=1):
@@ -155,6 +130,44 @@ def execute(cfg: DictConfig) -> int:
         info["seconds"] = round(time.perf_counter() - t_start, 1)
         _write_json(run_json, info)
         build_index(reports)
+    return failed
+
+
+def execute(cfg: DictConfig, overrides: list[str] | None = None) -> int:
+    """Run every notebook of the experiment; return the exit code (0: all succeeded)."""
+    logging.getLogger("papermill").setLevel(logging.WARNING)
+    # kernels inherit the environment: no in-notebook progress bars in batch runs (the runner
+    # shows progress per notebook); in JupyterLab they show as widgets
+    os.environ.setdefault("TQDM_DISABLE", "1")
+    plain = to_plain(cfg)
+    check_config(plain)
+    exp = plain["experiment"]
+    reports = Path(exp["reports_dir"])
+    run_dir = new_run_dir(reports, exp["name"]).resolve()
+    (run_dir / "config.yaml").write_text(OmegaConf.to_yaml(OmegaConf.create(plain)))
+    (run_dir / "metrics").mkdir(exist_ok=True)
+    info: dict[str, Any] = {
+        "experiment": exp["name"],
+        "status": "running",
+        "started": datetime.now().isoformat(timespec="seconds"),
+        "overrides": list(overrides or []),
+        "notebooks": [{"name": nb, "status": "pending"} for nb in exp["notebooks"]],
+        "metrics": {},
+        "seconds": 0.0,
+    }
+    run_json = run_dir / "run.json"
+    _write_json(run_json, info)
+    build_index(reports)
+    print(f"run folder: {run_dir}", flush=True)
+    t_start = time.perf_counter()
+    try:
+        failed = _run_notebooks(info, exp, plain, run_dir, run_json, reports, t_start)
+    except BaseException as err:  # interrupted or broken: the run must not stay "running"
+        info.update(status="failed", error=f"runner stopped: {type(err).__name__}: {err}")
+        _write_json(run_json, info)
+        build_index(reports)
+        raise
+    total = len(exp["notebooks"])
     info["status"] = "failed" if failed else "ok"
     info["finished"] = datetime.now().isoformat(timespec="seconds")
     info["metrics"] = _gather_metrics(run_dir)
@@ -168,11 +181,17 @@ def execute(cfg: DictConfig) -> int:
     return 1 if failed else 0
 
 
+# exit codes of the runs of this process (several in a -m sweep); run.py exits with the worst
+EXIT_CODES: list[int] = []
+
+
 @hydra.main(config_path=str(CONF_DIR), config_name="config", version_base="1.3")
 def main(cfg: DictConfig) -> int:
-    code = execute(cfg)
     from hydra.core.hydra_config import HydraConfig
 
-    if code and HydraConfig.get().mode.name == "RUN":
+    hydra_cfg = HydraConfig.get()
+    code = execute(cfg, list(hydra_cfg.overrides.task))
+    EXIT_CODES.append(code)
+    if code and hydra_cfg.mode.name == "RUN":
         sys.exit(code)
     return code

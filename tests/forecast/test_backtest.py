@@ -71,3 +71,26 @@ def test_metrics_match_hand_computation():
     assert s["pinball"] == pytest.approx((0.05 * 1 + 0.5 * 2 + 0.05 * 3) / 3)
     board = summarise(per_series_scores(f, p, 7, [0.05, 0.5, 0.95]), ["model"])
     assert board["WAPE"][0] == pytest.approx(6.0 / actual["demand"].sum())
+
+
+def test_series_that_start_late_join_later_origins_and_are_counted():
+    p = seasonal_panel(n_series=3, n_days=150)
+    late = p.demand.filter(~((pl.col("item_id") == "S2") & (pl.col("date") < date(2024, 3, 15))))
+    panel = DemandPanel(**{**p.__dict__, "demand": late})
+    cfg = section(compose(["experiment=quick", "forecast.horizon=14", "forecast.n_backtest_windows=2",
+                           "forecast.models=[seasonal_naive]", "forecast.n_jobs=1"]), "forecast")
+    result = run_backtest(panel, cfg, progress=False)
+    t = result.timings.sort("cutoff")
+    assert t["not_yet_started"].to_list()[0] == 1 and t["not_yet_started"].to_list()[-1] == 0
+    first = result.forecasts.filter(pl.col("cutoff") == t["cutoff"][0])
+    assert set(first["item_id"]) == {"S0", "S1"}
+    assert set(result.forecasts.filter(pl.col("window") == "holdout")["item_id"]) == {"S0", "S1", "S2"}
+
+
+def test_quantiles_in_any_order_get_the_right_names():
+    cfg = section(compose(["experiment=quick", "forecast.horizon=7", "forecast.n_backtest_windows=0",
+                           "forecast.models=[seasonal_naive]", "forecast.n_jobs=1",
+                           "forecast.quantiles=[0.9,0.1,0.5]"]), "forecast")
+    f = run_backtest(seasonal_panel(n_series=1, n_days=80), cfg, progress=False).forecasts
+    assert (f["q10"] <= f["q50"]).all() and (f["q50"] <= f["q90"]).all()
+    assert np.allclose(f["mean"], f["q50"])

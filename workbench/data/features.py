@@ -2,9 +2,10 @@
 
 * ``holiday``: from the data where a loader provides it, else from the ``holidays``
   package for ``data.holiday_country`` (no download: the package ships its rules);
-* ``price_index``: price over the series' median price, where the panel has a price;
+* ``price_index``: price over the regular price, the highest price of the series over
+  the trailing ``data.regular_price_window`` periods (only the past: no look-ahead);
 * ``promo``: where the data has none, a price at least ``data.promo_threshold`` below
-  the series' median price.
+  the regular price.
 
 All are known-future covariates. Day of week, month and week of year are added at
 the forecasting boundary (:func:`workbench.forecast.series.calendar_features`).
@@ -36,8 +37,8 @@ def add_calendar_and_price_features(panel: DemandPanel, cfg) -> DemandPanel:
         df = df.with_columns(pl.col(DATE).is_in(days.implode()).cast(pl.Float64).alias("holiday"))
         added.append("holiday")
     if "price" in df.columns:
-        median = pl.col("price").median().over(keys)
-        df = df.with_columns((pl.col("price") / median).fill_nan(1.0).fill_null(1.0).alias("price_index"))
+        regular = pl.col("price").rolling_max(cfg.regular_price_window, min_samples=1).over(keys, order_by=DATE)
+        df = df.with_columns((pl.col("price") / regular).fill_nan(1.0).fill_null(1.0).alias("price_index"))
         added.append("price_index")
         if "promo" not in df.columns:
             df = df.with_columns((pl.col("price_index") <= 1.0 - cfg.promo_threshold).cast(pl.Float64).alias("promo"))

@@ -106,6 +106,18 @@ def require_columns(df: pl.DataFrame, needed: list[str], path: str | Path, setti
         raise PanelError(f"{path}: no column {missing[0]!r} ({setting}); columns are {df.columns}")
 
 
+def require_values(df: pl.DataFrame, columns: list[str], path: str | Path, names: dict[str, str] | None = None) -> None:
+    """Key columns must be filled: an empty one is an error naming the column and the data row."""
+    for col in columns:
+        empty = df.with_row_index("__row").filter(pl.col(col).is_null())
+        if empty.height:
+            shown = (names or {}).get(col, col)
+            raise PanelError(
+                f"{path}: column {shown!r} is empty in {empty.height} rows (first: data row {empty['__row'][0] + 1});"
+                " every row needs it"
+            )
+
+
 def parse_dates(df: pl.DataFrame, column: str, fmt: str | None, path: str | Path, datetime: bool = False) -> pl.DataFrame:
     """Parse ``column`` to a date (or datetime); an unparseable value is an error naming the row."""
     dtype = df.schema[column]

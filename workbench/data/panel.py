@@ -205,6 +205,8 @@ def validate_panel(panel: DemandPanel, policy: Any = None, source: str | None = 
             )
         if short.height:
             df = df.join(short.select(keys), on=keys, how="anti")
+            if panel.truth is not None:
+                panel = replace(panel, truth=panel.truth.join(short.select(keys), on=keys, how="anti"))
             log.append({"step": "short_series", "action": "drop", "series": short.height,
                         "rows": int(short["n"].sum()), "min_periods": min_periods})
 
@@ -326,6 +328,12 @@ def _check_dates(
     if action != "zero":
         raise PanelError(f"data.validation.missing_dates={action!r}; expected error|zero")
     grid = spans.select(keys + [pl.date_ranges("first", "last", interval=frequency).alias(DATE)]).explode(DATE)
+    off_grid = df.join(grid, on=[*keys, DATE], how="anti")
+    if off_grid.height:
+        raise PanelError(
+            f"{src}: {off_grid.height} rows fall between the {frequency} steps of their series"
+            f" (first: {_example(off_grid, [*keys, DATE])}); expected one row per period"
+        )
     filled = grid.join(df, on=[*keys, DATE], how="left").with_columns(pl.col(DEMAND).fill_null(0.0))
     return filled, [{"step": "missing_dates", "action": "zero", "rows": n_gaps, "series": gappy.height}]
 

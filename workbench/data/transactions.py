@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from workbench.data.io import parse_dates, read_csv_text, require_columns
+from workbench.data.io import parse_dates, read_csv_text, require_columns, require_values
 from workbench.data.loaders import read_table, register_loader
 from workbench.data.panel import DemandPanel, PanelError
 
@@ -43,13 +43,16 @@ def load_transactions(cfg) -> DemandPanel:
                                                      & pl.col(col).is_not_null())
             example = f" (first: {bad[col][0]!r} in data row {bad['row'][0] + 1})" if bad.height else ""
             raise PanelError(f"{cfg.path}: column {wanted[col]!r} (data.columns.{col}) is not numeric{example}")
+    require_values(lines, ["item_id", "order_id", "timestamp", "quantity"], cfg.path,
+                   {c: wanted[c] for c in ("item_id", "order_id", "timestamp", "quantity")})
     lines = parse_dates(lines, "timestamp", cfg.date_format, cfg.path, datetime=True)
     lines = lines.with_columns(
         pl.col("item_id").cast(pl.String).str.strip_chars(),
         pl.col("order_id").cast(pl.String),
         pl.col("quantity").cast(pl.Float64),
         pl.col("unit_price").cast(pl.Float64),
-        pl.col("timestamp").dt.date().alias("date"),
+        # the period a line falls in (a day, or the Monday of its week for data.frequency=1w)
+        pl.col("timestamp").dt.truncate(cfg.frequency).dt.date().alias("date"),
     )
     log = [{"step": "read", "lines": lines.height, **repairs}]
 
@@ -67,7 +70,7 @@ def load_transactions(cfg) -> DemandPanel:
         raise PanelError(f"data.returns={cfg.returns!r}; expected drop|net")
     log.append({"step": "returns", "action": cfg.returns, "cancelled_lines": counts["cancelled"],
                 "negative_lines": counts["negative"], "rows": counts["either"], "units": float(counts["units"] or 0.0)})
-    bad_price = lines.filter(pl.col("unit_price") <= 0)
+    bad_price = lines.filter((pl.col("unit_price") <= 0) | pl.col("unit_price").is_null())
     if bad_price.height:
         lines = lines.filter(pl.col("unit_price") > 0)
         log.append({"step": "non_positive_price", "action": "drop", "rows": bad_price.height})
@@ -82,10 +85,12 @@ def load_transactions(cfg) -> DemandPanel:
         pl.col("order_id").filter(sale).n_unique().alias("orders"),
         *([pl.col("customer").filter(sale).drop_nulls().n_unique().alias("customers")] if cfg.customer_column else []),
     )
-    # every day between an item's first and last sale: days without an order line sold nothing
+    # every period from an item's first sale to the end of the export: periods without an
+    # order line sold nothing
+    last = daily["date"].max()
     grid = (
         daily.group_by(keys)
-        .agg(pl.date_ranges(pl.col("date").min(), pl.col("date").max(), interval=cfg.frequency).first().alias("date"))
+        .agg(pl.date_ranges(pl.col("date").min(), pl.lit(last), interval=cfg.frequency).first().alias("date"))
         .explode("date")
     )
     panel_df = grid.join(daily, on=[*keys, "date"], how="left")

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import polars as pl
 
-from workbench.data.io import parse_dates, read_csv_text, require_columns, resolve
+from workbench.data.io import parse_dates, read_csv_text, require_columns, require_values, resolve
 from workbench.data.loaders import register_loader
 from workbench.data.panel import DemandPanel
 
@@ -43,6 +43,8 @@ def load_walmart(cfg) -> DemandPanel:
     require_columns(train, ["Store", "Dept", "Date", "Weekly_Sales", "IsHoliday"], files["train"], "data.train_file")
     require_columns(features, ["Store", "Date", *FEATURES], files["features"], "data.features_file")
     require_columns(stores, ["Store", "Type", "Size"], files["stores"], "data.stores_file")
+    require_values(train, ["Store", "Dept", "Date"], files["train"])
+    require_values(features, ["Store", "Date"], files["features"])
     train = parse_dates(train, "Date", "%Y-%m-%d", files["train"])
     features = parse_dates(features, "Date", "%Y-%m-%d", files["features"])
     log = [{"step": "read", **rep} for rep in (rep_train, rep_feat, rep_stores)]
@@ -60,12 +62,13 @@ def load_walmart(cfg) -> DemandPanel:
     elif cfg.markdown_missing != "keep":
         raise ValueError(f"data.markdown_missing={cfg.markdown_missing!r}; expected zero|keep")
 
-    # the weekly grid of every Store x Dept from its first to its last week: weeks absent
+    # the weekly grid of every Store x Dept from its first week to the last: weeks absent
     # from train.csv (holes) get null sales, which data.validation.missing_demand settles
     # and counts, while their covariates come from features.csv like any other week
+    last = train["Date"].max()  # a department that stops selling has zero sales to the end
     grid = (
         train.group_by("Store", "Dept")
-        .agg(pl.date_ranges(pl.col("Date").min(), pl.col("Date").max(), interval="1w").first().alias("Date"))
+        .agg(pl.date_ranges(pl.col("Date").min(), pl.lit(last), interval="1w").first().alias("Date"))
         .explode("Date")
     )
     train = grid.join(train, on=["Store", "Dept", "Date"], how="left")

@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 from datetime import date
 
+import pandas as pd
 import polars as pl
 from tqdm.auto import tqdm
 
@@ -59,17 +60,26 @@ class BacktestResult:
 
 def run_backtest(panel: DemandPanel, cfg, progress: bool = True) -> BacktestResult:
     """Forecast every origin with every model of ``cfg.models`` (a ForecastConfig)."""
+    quantiles = sorted(cfg.quantiles)
+    if not quantiles or quantiles[0] <= 0 or quantiles[-1] >= 1:
+        raise ValueError(f"forecast.quantiles={list(cfg.quantiles)}; expected levels strictly between 0 and 1")
     forecasters = {name: make_forecaster(name, cfg) for name in cfg.models}
     min_train = max(cfg.season_length, cfg.lightgbm.lags + cfg.horizon) + 1
     orig = origins(panel, cfg.horizon, cfg.n_backtest_windows, min_train)
     data = to_series_set(panel)
     step = period(panel)
+    starts = [s.start_time() for s in data.target]
     frames, timings = [], []
     tasks = [(name, window, cutoff) for name in cfg.models for window, cutoff in orig.all]
     for name, window, cutoff in tqdm(tasks, desc="backtest", disable=not progress):
         model = forecasters[name]
         window_size = None if model.is_global else cfg.train_window
-        view = data.until(cutoff, cfg.horizon, train_window=window_size)
+        # a series needs min_train periods before the cutoff; later starters wait for later origins
+        latest_start = pd.Timestamp(cutoff) - (min_train - 1) * pd.Timedelta(step)
+        ready = [i for i, s in enumerate(starts) if s <= latest_start]
+        if not ready:
+            raise ValueError(f"no series has {min_train} periods of history before the cutoff {cutoff}")
+        view = data.subset(ready).until(cutoff, cfg.horizon, train_window=window_size)
         if not model.uses_covariates:
             view.past = view.future = None
         before = model.fallbacks
@@ -77,12 +87,13 @@ def run_backtest(panel: DemandPanel, cfg, progress: bool = True) -> BacktestResu
         values = model.forecast(view, cfg.horizon)
         seconds = time.perf_counter() - t0
         frame = forecasts_frame(
-            data.keys, values, cutoff + step, step, name, cutoff, list(cfg.quantiles)
+            view.keys, values, cutoff + step, step, name, cutoff, quantiles
         ).with_columns(pl.lit(window).alias("window"))
         frames.append(frame)
         timings.append(
             {"model": name, "cutoff": cutoff, "window": window, "seconds": seconds,
-             "fallbacks": model.fallbacks - before}
+             "fallbacks": model.fallbacks - before, "series": len(ready),
+             "not_yet_started": len(starts) - len(ready)}
         )
     forecasts = pl.concat(frames).sort(["model", "cutoff", *panel.keys, DATE])
     return BacktestResult(forecasts, pl.DataFrame(timings), orig)

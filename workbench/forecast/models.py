@@ -52,7 +52,7 @@ class Forecaster(ABC):
 
     def __init__(self, cfg) -> None:
         self.cfg = cfg
-        self.quantiles = list(cfg.quantiles)
+        self.quantiles = sorted(cfg.quantiles)
         self.fallbacks = 0  # series that got a flat last-value forecast instead
 
     @abstractmethod

@@ -45,6 +45,17 @@ class SeriesSet:
     future: list[TimeSeries] | None
     freq: str
 
+    def subset(self, index: list[int]) -> SeriesSet:
+        """The series at positions ``index`` (in this set's order)."""
+        pick = (lambda xs: [xs[i] for i in index]) if index is not None else (lambda xs: xs)
+        return SeriesSet(
+            self.keys[index],
+            pick(self.target),
+            pick(self.past) if self.past is not None else None,
+            pick(self.future) if self.future is not None else None,
+            self.freq,
+        )
+
     def until(self, cutoff: date, horizon: int, train_window: int | None = None) -> SeriesSet:
         """What a forecaster may see at ``cutoff``: target and past covariates up to the
         cutoff, known-future covariates up to ``cutoff + horizon`` periods."""

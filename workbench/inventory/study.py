@@ -90,8 +90,8 @@ def policy_parameters(
 ) -> pl.DataFrame:
     """(s, S) per series from one model's forecast quantiles over the lead time.
 
-    Daily sd from the widest quantile pair under a normal assumption, combined over
-    ``L + review`` days with a common correlation ``rho`` between the days' errors
+    Daily sd from the widest quantile pair under a normal assumption, combined over the
+    ``L + review - 1`` periods an order must cover with a common correlation ``rho`` between the days' errors
     (0: independent days; 1: one error for the whole cover period, as when the
     level itself is uncertain); days beyond the forecast horizon repeat the
     horizon's mean day. ``s = mu_L + z sigma_L``, ``S = s + max(EOQ, review days)``.
@@ -104,7 +104,9 @@ def policy_parameters(
     )
     horizon = f.get_column("day").max() + 1
     e = econ.select([*keys, "lead_time", "service_level", "holding_cost", "order_cost"])
-    cover = pl.col("lead_time") + review
+    # an order placed at the end of period t sells from t + L; the next one from t + R + L,
+    # so an order must cover the L + R - 1 periods in between
+    cover = pl.col("lead_time") + review - 1
     agg = (
         f.join(e, on=keys)
         .group_by(keys)
@@ -177,13 +179,20 @@ def run_inventory_study(
     keys = list(panel.keys)
     cutoff = forecasts.get_column("cutoff").min()
     dates = forecasts.get_column(DATE).unique().sort()
+    # the series that have forecasts (a series that had not started at the origin has none)
+    ids = forecasts.select(keys).unique()
     econ, defaulted = series_economics(panel, cutoff, cfg)
+    econ = econ.join(ids, on=keys, how="semi").sort(keys)
     actual_src = panel.truth if panel.truth is not None else panel.demand
     actual_col = "true_demand" if panel.truth is not None else DEMAND
     window = actual_src.filter(pl.col(DATE).is_in(dates.implode())).select([*keys, DATE, actual_col])
+    window = window.join(ids, on=keys, how="semi")
     demand = _matrix(window, keys, actual_col)
     if "stock_on_hand" in panel.demand.columns:
-        start = panel.demand.filter(pl.col(DATE) == cutoff).sort(keys).get_column("stock_on_hand").to_numpy()
+        start = (
+            panel.demand.filter(pl.col(DATE) == cutoff).join(ids, on=keys, how="semi")
+            .sort(keys).get_column("stock_on_hand").to_numpy()
+        )
     else:
         start = None
     lead = econ.get_column("lead_time").to_numpy()

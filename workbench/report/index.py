@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -89,7 +90,7 @@ def build_index(reports_dir: str | Path) -> Path:
         + "</table></body></html>"
     )
     target = reports_dir / "index.html"
-    tmp = target.with_suffix(".html.tmp")
+    tmp = target.with_suffix(f".html.{os.getpid()}.tmp")  # one per process: sweeps may run in parallel
     tmp.write_text(body)
     tmp.replace(target)
     return target
