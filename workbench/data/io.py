@@ -39,58 +39,47 @@ def read_csv_text(
     (``LF``, ``CRLF`` or ``CR``), ``encoding`` and the count of NA strings per column.
     """
     p = resolve(path, setting)
-    nulls = null_values if null_values is not None else NULL_VALUES
+    repairs: dict[str, Any] = {"file": p.name, "encoding": encoding}
     with open(p, "rb") as fh:
         head = fh.read(1 << 16)
-    if head.strip() and encoding.lower().replace("-", "") in ("utf8", "ascii") and b"\r" not in head \
-            and not head.startswith(b"\xef\xbb\xbf"):
-        # the common case, read by polars straight from disk (large files stay fast)
-        try:
-            df = pl.read_csv(p, null_values=nulls, infer_schema_length=100_000,
-                             schema_overrides=schema_overrides, columns=columns)
-        except pl.exceptions.ComputeError as err:
-            if "invalid utf-8" in str(err).lower():
-                raise PanelError(f"{p}: the file is not valid {encoding}; set its encoding (e.g. data.encoding=latin-1)") from err
-            raise PanelError(f"{p}: could not be parsed as CSV: {str(err).splitlines()[0]}") from err
-        except pl.exceptions.ColumnNotFoundError as err:
-            raise PanelError(f"{p}: {err}") from err
-        if df.height == 0:
-            raise PanelError(f"{p}: the file has a header but no rows")
-        na = {c: n for c, n in zip(df.columns, df.null_count().row(0), strict=True) if n}
-        return df, {"file": p.name, "encoding": encoding, **({"null_values": na} if na else {})}
-    raw = p.read_bytes()
-    if not raw.strip():
+    if not head.strip():
         raise PanelError(f"{p}: the file is empty; expected a header and rows")
-    repairs: dict[str, Any] = {"file": p.name, "encoding": encoding}
-    if raw.startswith(b"\xef\xbb\xbf"):
-        raw = raw[3:]
-        repairs["bom"] = True
-    try:
-        text = raw.decode(encoding)
-    except UnicodeDecodeError as err:
-        line = raw[: err.start].count(b"\n") + raw[: err.start].count(b"\r") - raw[: err.start].count(b"\r\n") + 1
-        raise PanelError(
-            f"{p}: byte {raw[err.start]:#04x} at line {line} is not valid {encoding};"
-            f" set the file's encoding (e.g. data.encoding=latin-1)"
-        ) from err
-    if "\r\n" in text:
-        repairs["line_endings"] = "CRLF"
-        text = text.replace("\r\n", "\n")
-    if "\r" in text:
-        repairs["line_endings"] = "CR"
-        text = text.replace("\r", "\n")
+    plain = encoding.lower().replace("-", "") in ("utf8", "ascii")
+    if plain and b"\r" not in head and not head.startswith(b"\xef\xbb\xbf"):
+        source: Any = p  # the common case: polars reads straight from disk (large files stay fast)
+    else:
+        raw = p.read_bytes()
+        if raw.startswith(b"\xef\xbb\xbf"):
+            raw = raw[3:]
+            repairs["bom"] = True
+        try:
+            text = raw.decode(encoding)
+        except UnicodeDecodeError as err:
+            line = raw[: err.start].count(b"\n") + raw[: err.start].count(b"\r") - raw[: err.start].count(b"\r\n") + 1
+            raise PanelError(
+                f"{p}: byte {raw[err.start]:#04x} at line {line} is not valid {encoding};"
+                f" set the file's encoding (e.g. data.encoding=latin-1)"
+            ) from err
+        if "\r\n" in text:
+            repairs["line_endings"] = "CRLF"
+            text = text.replace("\r\n", "\n")
+        if "\r" in text:
+            repairs["line_endings"] = "CR"
+            text = text.replace("\r", "\n")
+        source = io.StringIO(text)
     try:
         df = pl.read_csv(
-            io.StringIO(text),
-            null_values=nulls,
+            source,
+            null_values=null_values if null_values is not None else NULL_VALUES,
             infer_schema_length=100_000,
             schema_overrides=schema_overrides,
             columns=columns,
-            truncate_ragged_lines=False,
         )
     except pl.exceptions.ColumnNotFoundError as err:
         raise PanelError(f"{p}: {err}") from err
     except pl.exceptions.ComputeError as err:
+        if "invalid utf-8" in str(err).lower():
+            raise PanelError(f"{p}: the file is not valid {encoding}; set its encoding (e.g. data.encoding=latin-1)") from err
         raise PanelError(f"{p}: could not be parsed as CSV: {str(err).splitlines()[0]}") from err
     if df.height == 0:
         raise PanelError(f"{p}: the file has a header but no rows")
