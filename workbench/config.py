@@ -49,7 +49,7 @@ class ValidationPolicy:
     the other choices are applied and counted in the data report, never silently.
     A value outside the choices fails at compose time."""
 
-    missing_demand: MissingDemand = MissingDemand.error
+    missing_demand: MissingDemand = MissingDemand.error  # drop leaves a gap: missing_dates then applies
     negative_demand: NegativeDemand = NegativeDemand.error
     missing_dates: MissingDates = MissingDates.error
     missing_covariates: MissingCovariates = MissingCovariates.error

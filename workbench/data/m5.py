@@ -88,7 +88,11 @@ def load_m5(cfg) -> DemandPanel:
         has_price = ~np.isnan(price_mat[:, week_of_row[col_pos]])  # (series, day columns)
         launch = np.where(has_price.any(axis=1), has_price.argmax(axis=1), n_days)
         keep = column >= launch[series]
-        log.append({"step": "before_launch", "action": "trimmed", "rows": int((~keep).sum())})
+        never = int((~has_price.any(axis=1)).sum())
+        log.append({"step": "before_launch", "action": "trimmed", "rows": int((~keep).sum()),
+                    "series_never_priced": never})
+        if never == n_series:
+            raise PanelError(f"{files['prices']}: no (store_id, item_id) of the sales file has a price row")
         series, column = series[keep], column[keep]
     values = sales.select(day_cols).to_numpy()
     row = col_pos[column]

@@ -2,8 +2,9 @@
 
 Darts' metrics score lists of ``TimeSeries``; the stage's forecasts are a long
 table over every series, origin and model, so they are scored here with the same
-definitions (Hyndman & Koehler 2006 for MASE, M5 for RMSSE and the scaled pinball
-loss), grouped rather than looped.
+definitions (Hyndman & Koehler 2006 for MASE), grouped rather than looped. RMSSE
+and the scaled pinball loss follow M5's form but share MASE's scale, the in-sample
+*seasonal* naive error (M5 itself scales by the lag-1 naive error).
 
 * MASE  = MAE / in-sample MAE of the seasonal naive forecast (season ``m``), per series
 * RMSSE = sqrt(MSE / in-sample MSE of the seasonal naive forecast), per series
