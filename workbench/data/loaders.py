@@ -23,8 +23,11 @@ register_loader = LOADERS.register
 register_loader("synthetic")(generate_shop)
 
 
-def read_table(path: str | Path, what: str = "data.path", encoding: str = "utf-8") -> tuple[pl.DataFrame, dict]:
-    """Read a CSV (any line endings, BOM, encoding) or parquet file; errors name the file and setting."""
+def read_table(
+    path: str | Path, what: str = "data.path", encoding: str = "utf-8", schema_overrides: dict | None = None
+) -> tuple[pl.DataFrame, dict]:
+    """Read a CSV (any line endings, BOM, encoding) or parquet file; errors name the file and setting.
+    ``schema_overrides`` fixes CSV column types (parquet files carry their own)."""
     p = resolve(path, what)
     suffix = p.suffix.lower()
     if suffix in {".parquet", ".pq"}:
@@ -36,7 +39,7 @@ def read_table(path: str | Path, what: str = "data.path", encoding: str = "utf-8
             raise PanelError(f"{p}: the file has no rows")
         return df, {"file": p.name}
     if suffix in {".csv", ".txt", ".tsv"}:
-        return read_csv_text(p, what, encoding=encoding)
+        return read_csv_text(p, what, encoding=encoding, schema_overrides=schema_overrides)
     raise PanelError(f"{what}={str(path)!r}: expected a .csv or .parquet file")
 
 

@@ -118,14 +118,12 @@ def load_m5(cfg) -> DemandPanel:
         pl.col("cat_id").alias("category"),
         pl.col("state_id").alias("state"),
     )
-    panel = DemandPanel(
+    return DemandPanel(
         demand=long,
         static=static,
         keys=("item_id", "store"),
         frequency="1d",
         known_future=("price", "event", "snap"),
         name=cfg.name,
+        log=tuple(log),
     )
-    for entry in log:
-        panel = panel.with_log(**entry)
-    return panel

@@ -106,6 +106,17 @@ class DemandPanel:
         )
 
 
+def period_grid(df: pl.DataFrame, keys: list[str], date: str, interval: str, end=None) -> pl.DataFrame:
+    """Every period of every series (``keys``) from its first ``date`` to its last, or to
+    ``end`` for all series: the rows a complete panel has."""
+    stop = pl.lit(end) if end is not None else pl.col(date).max()
+    return (
+        df.group_by(keys)
+        .agg(pl.date_ranges(pl.col(date).min(), stop, interval=interval).first().alias(date))
+        .explode(date)
+    )
+
+
 # ------------------------------------------------------------------- validation
 def _example(df: pl.DataFrame, cols: list[str]) -> str:
     row = df.select(cols).row(0, named=True)
@@ -281,10 +292,7 @@ def validate_panel(panel: DemandPanel, policy: Any = None, source: str | None = 
         log.append({"step": "static_missing", "action": "null attributes", "rows": n_absent})
     if not _is_sorted(df, [*keys, DATE]):
         df = df.sort([*keys, DATE])
-    out = replace(panel, demand=df, static=static)
-    for entry in log:
-        out = out.with_log(**entry)
-    return out
+    return replace(panel, demand=df, static=static, log=(*panel.log, *log))
 
 
 def _is_sorted(df: pl.DataFrame, cols: list[str]) -> bool:
@@ -327,7 +335,7 @@ def _check_dates(
         )
     if action != "zero":
         raise PanelError(f"data.validation.missing_dates={action!r}; expected error|zero")
-    grid = spans.select(keys + [pl.date_ranges("first", "last", interval=frequency).alias(DATE)]).explode(DATE)
+    grid = period_grid(df, keys, DATE, frequency)
     off_grid = df.join(grid, on=[*keys, DATE], how="anti")
     if off_grid.height:
         raise PanelError(

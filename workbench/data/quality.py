@@ -16,6 +16,7 @@ rolling median of 3 periods. Scaling is left to the forecasting stage.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import polars as pl
 
@@ -58,10 +59,15 @@ def suspected_censoring(demand: pl.DataFrame, keys: list[str], alpha: float = 1e
     )
 
 
-def outlier_mask(k: float, keys: list[str]) -> pl.Expr:
+def _robust_centre_scale(keys: list[str]) -> tuple[pl.Expr, pl.Expr]:
+    """Per-series median and robust standard deviation (1.4826 x median absolute deviation)."""
     med = pl.col(DEMAND).median().over(keys)
-    mad = (pl.col(DEMAND) - med).abs().median().over(keys)
-    return (pl.col(DEMAND) - med).abs() > k * (1.4826 * mad + 1e-9)
+    return med, 1.4826 * (pl.col(DEMAND) - med).abs().median().over(keys)
+
+
+def outlier_mask(k: float, keys: list[str]) -> pl.Expr:
+    med, sd = _robust_centre_scale(keys)
+    return (pl.col(DEMAND) - med).abs() > k * (sd + 1e-9)
 
 
 def quality_table(panel: DemandPanel, k: float = 6.0, alpha: float = 1e-3) -> pl.DataFrame:
@@ -89,8 +95,8 @@ step = STEPS.register
 @step("clip_outliers")
 def clip_outliers(panel: DemandPanel, cfg) -> tuple[pl.DataFrame, dict]:
     keys = list(panel.keys)
-    med = pl.col(DEMAND).median().over(keys)
-    cap = med + cfg.outlier_k * 1.4826 * (pl.col(DEMAND) - med).abs().median().over(keys)
+    med, sd = _robust_centre_scale(keys)
+    cap = med + cfg.outlier_k * sd
     df = panel.demand.with_columns(cap.alias("_cap"))
     hit = df.filter(pl.col(DEMAND) > pl.col("_cap"))
     units = float((hit[DEMAND] - hit["_cap"]).sum()) if hit.height else 0.0
@@ -126,8 +132,6 @@ def smooth(panel: DemandPanel, cfg) -> tuple[pl.DataFrame, dict]:
 
 def preprocess(panel: DemandPanel, cfg) -> DemandPanel:
     """Apply ``cfg.preprocess`` in order; each step's effect goes into the panel log."""
-    from dataclasses import replace
-
     for name in cfg.preprocess:
         before = float(panel.demand[DEMAND].sum())
         df, effect = STEPS[name](panel, cfg)

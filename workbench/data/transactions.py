@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import polars as pl
 
-from workbench.data.io import parse_dates, read_csv_text, require_columns, require_values
+from workbench.data.io import parse_dates, require_columns, require_values
 from workbench.data.loaders import read_table, register_loader
-from workbench.data.panel import DemandPanel, PanelError
+from workbench.data.panel import DemandPanel, PanelError, period_grid
 
 REQUIRED = ("order_id", "item_id", "quantity", "timestamp", "unit_price")
 
@@ -26,11 +26,8 @@ def load_transactions(cfg) -> DemandPanel:
     missing = [c for c in REQUIRED if c not in mapping]
     if missing:
         raise PanelError(f"data.columns has no entry for {missing[0]!r}; expected {missing[0]}: <column name>")
-    if str(cfg.path).lower().endswith((".parquet", ".pq")):
-        raw, repairs = read_table(cfg.path)
-    else:
-        raw, repairs = read_csv_text(cfg.path, "data.path", encoding=cfg.encoding,
-                                     schema_overrides={mapping["order_id"]: pl.String, mapping["item_id"]: pl.String})
+    raw, repairs = read_table(cfg.path, encoding=cfg.encoding,
+                              schema_overrides={mapping["order_id"]: pl.String, mapping["item_id"]: pl.String})
     extra = {"customer": cfg.customer_column, "channel": cfg.channel_column}
     wanted = {**mapping, **{k: v for k, v in extra.items() if v}}
     for canonical, column in wanted.items():
@@ -87,12 +84,7 @@ def load_transactions(cfg) -> DemandPanel:
     )
     # every period from an item's first sale to the end of the export: periods without an
     # order line sold nothing
-    last = daily["date"].max()
-    grid = (
-        daily.group_by(keys)
-        .agg(pl.date_ranges(pl.col("date").min(), pl.lit(last), interval=cfg.frequency).first().alias("date"))
-        .explode("date")
-    )
+    grid = period_grid(daily, keys, "date", cfg.frequency, end=daily["date"].max())
     panel_df = grid.join(daily, on=[*keys, "date"], how="left")
     n_empty = panel_df["demand"].null_count()
     past = ["orders", *(["customers"] if cfg.customer_column else [])]
@@ -105,7 +97,7 @@ def load_transactions(cfg) -> DemandPanel:
     panel_df = panel_df.with_columns(pl.col("price").forward_fill().backward_fill().over(keys))
     log.append({"step": "days_without_orders", "action": "zero demand", "rows": n_empty, "price_filled": n_price})
     static = panel_df.select(pl.col("item_id")).unique().sort("item_id")
-    panel = DemandPanel(
+    return DemandPanel(
         demand=panel_df,
         static=static,
         keys=tuple(keys),
@@ -113,7 +105,5 @@ def load_transactions(cfg) -> DemandPanel:
         known_future=("price",),
         past_covariates=tuple(past),
         name=cfg.name,
+        log=tuple(log),
     )
-    for entry in log:
-        panel = panel.with_log(**entry)
-    return panel

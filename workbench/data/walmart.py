@@ -18,19 +18,10 @@ import polars as pl
 
 from workbench.data.io import parse_dates, read_csv_text, require_columns, require_values, resolve
 from workbench.data.loaders import register_loader
-from workbench.data.panel import DemandPanel
+from workbench.data.panel import DemandPanel, period_grid
 
 MARKDOWNS = [f"MarkDown{k}" for k in range(1, 6)]
 FEATURES = ["Temperature", "Fuel_Price", *MARKDOWNS, "CPI", "Unemployment"]
-
-
-def features_holidays(path: Path) -> pl.DataFrame:
-    """The holiday flag per week (the same in every store), from ``features.csv``."""
-    flags, _ = read_csv_text(path, "data.features_file", columns=["Date", "IsHoliday"])
-    flags = parse_dates(flags, "Date", "%Y-%m-%d", path)
-    return flags.group_by("Date").agg(
-        pl.col("IsHoliday").cast(pl.String).str.to_lowercase().eq("true").max().cast(pl.Int8)
-    )
 
 
 @register_loader("walmart")
@@ -41,7 +32,7 @@ def load_walmart(cfg) -> DemandPanel:
     features, rep_feat = read_csv_text(files["features"], "data.features_file")
     stores, rep_stores = read_csv_text(files["stores"], "data.stores_file")
     require_columns(train, ["Store", "Dept", "Date", "Weekly_Sales", "IsHoliday"], files["train"], "data.train_file")
-    require_columns(features, ["Store", "Date", *FEATURES], files["features"], "data.features_file")
+    require_columns(features, ["Store", "Date", "IsHoliday", *FEATURES], files["features"], "data.features_file")
     require_columns(stores, ["Store", "Type", "Size"], files["stores"], "data.stores_file")
     require_values(train, ["Store", "Dept", "Date"], files["train"])
     require_values(features, ["Store", "Date"], files["features"])
@@ -49,7 +40,11 @@ def load_walmart(cfg) -> DemandPanel:
     features = parse_dates(features, "Date", "%Y-%m-%d", files["features"])
     log = [{"step": "read", **rep} for rep in (rep_train, rep_feat, rep_stores)]
 
-    # features cover the test weeks too; keep the weeks of the sales history
+    # the holiday flag per week (the same in every store), for holes in train.csv too
+    holidays = features.group_by("Date").agg(
+        pl.col("IsHoliday").cast(pl.String).str.to_lowercase().eq("true").max().cast(pl.Int8)
+    )
+    # features cover the test weeks too; the join below keeps the weeks of the sales history
     features = features.select(["Store", "Date", *FEATURES]).with_columns(
         [pl.col(c).cast(pl.Float64) for c in FEATURES]
     )
@@ -65,14 +60,9 @@ def load_walmart(cfg) -> DemandPanel:
     # the weekly grid of every Store x Dept from its first week to the last: weeks absent
     # from train.csv (holes) get null sales, which data.validation.missing_demand settles
     # and counts, while their covariates come from features.csv like any other week
-    last = train["Date"].max()  # a department that stops selling has zero sales to the end
-    grid = (
-        train.group_by("Store", "Dept")
-        .agg(pl.date_ranges(pl.col("Date").min(), pl.lit(last), interval="1w").first().alias("Date"))
-        .explode("Date")
-    )
+    # (a department that stops selling has zero sales to the end)
+    grid = period_grid(train, ["Store", "Dept"], "Date", "1w", end=train["Date"].max())
     train = grid.join(train, on=["Store", "Dept", "Date"], how="left")
-    holidays = features_holidays(files["features"])
     df = (
         train.drop("IsHoliday")
         .join(holidays, on="Date", how="left")
@@ -96,14 +86,12 @@ def load_walmart(cfg) -> DemandPanel:
             pl.col("Size").cast(pl.Float64).alias("store_size"),
         )
     )
-    panel = DemandPanel(
+    return DemandPanel(
         demand=df,
         static=static,
         keys=("item_id",),
         frequency="1w",
         known_future=("holiday", *[c.lower() for c in FEATURES]),
         name=cfg.name,
+        log=tuple(log),
     )
-    for entry in log:
-        panel = panel.with_log(**entry)
-    return panel

@@ -47,7 +47,9 @@ class SeriesSet:
 
     def subset(self, index: list[int]) -> SeriesSet:
         """The series at positions ``index`` (in this set's order)."""
-        pick = (lambda xs: [xs[i] for i in index]) if index is not None else (lambda xs: xs)
+        def pick(xs):
+            return [xs[i] for i in index]
+
         return SeriesSet(
             self.keys[index],
             pick(self.target),

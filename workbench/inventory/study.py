@@ -202,6 +202,14 @@ def run_inventory_study(
         shortage=econ.get_column("shortage_cost").to_numpy(),
     )
 
+    def start_stock(p: pl.DataFrame) -> np.ndarray:
+        """Stock on hand at the origin; data without stock starts at the policy's order-up-to."""
+        return start if start is not None else p.get_column("order_up_to").to_numpy()
+
+    def run_reorder(p: pl.DataFrame, s0: np.ndarray) -> SimResult:
+        policy = ReorderPolicy(p["reorder_level"].to_numpy(), p["order_up_to"].to_numpy())
+        return simulate(demand, s0, lead, policy, costs)
+
     params: dict[str, pl.DataFrame] = {}
     sims: dict[str, SimResult] = {}
     rows = []
@@ -209,10 +217,7 @@ def run_inventory_study(
         fm = forecasts.filter(pl.col("model") == model)
         p = policy_parameters(fm, econ, keys, quantiles, cfg.review_days, rho=cfg.error_correlation)
         params[model] = p
-        s0 = start if start is not None else p.get_column("order_up_to").to_numpy()
-        sims[f"(s,S) | {model}"] = simulate(
-            demand, s0, lead, ReorderPolicy(p["reorder_level"].to_numpy(), p["order_up_to"].to_numpy()), costs
-        )
+        sims[f"(s,S) | {model}"] = run_reorder(p, start_stock(p))
         rows.append(("(s,S)", model))
 
     # the LP plans against the last model (the best one, by the caller's ordering)
@@ -225,7 +230,7 @@ def run_inventory_study(
         )
     plan_demand = _matrix(fm, keys, plan_col)
     p = params[plan_model]
-    s0 = start if start is not None else p.get_column("order_up_to").to_numpy()
+    s0 = start_stock(p)
     group_names = econ.get_column(keys[-1]).to_numpy() if len(keys) > 1 else np.array(["all"] * econ.height)
     uniq, group = np.unique(group_names, return_inverse=True)
     volume = econ.get_column("volume").to_numpy()
@@ -265,14 +270,11 @@ def run_inventory_study(
             "overflow_volume": plan.overflow.sum(axis=1),
         }
     )
-    best = params[plan_model]
     trade = []
     for level in cfg.tradeoff_levels:
-        pt = policy_parameters(forecasts.filter(pl.col("model") == plan_model), econ, keys, quantiles,
-                               cfg.review_days, service_override=level, rho=cfg.error_correlation)
-        s0t = start if start is not None else best.get_column("order_up_to").to_numpy()
-        r = simulate(demand, s0t, lead, ReorderPolicy(pt["reorder_level"].to_numpy(), pt["order_up_to"].to_numpy()), costs)
-        trade.append({"service_target": level, **r.summary()})
+        pt = policy_parameters(fm, econ, keys, quantiles, cfg.review_days, service_override=level,
+                               rho=cfg.error_correlation)
+        trade.append({"service_target": level, **run_reorder(pt, s0).summary()})
     return InventoryStudy(
         economics=econ,
         defaulted=defaulted,
