@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed
 ARGS   ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help setup report quick test lint lab benchmark clean
+.PHONY: help setup report quick test lint lab benchmark benchmark-forecast clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -44,6 +44,10 @@ lab: $(STAMP) ## Open JupyterLab on notebooks/ with the workbench kernel
 benchmark: $(STAMP) ## Time the generator and the loaders on real and full-size data (prints tables)
 	$(PY) benchmarks/bench_generator.py
 	$(PY) benchmarks/bench_loaders.py
+
+benchmark-forecast: $(STAMP) ## The forecasting leaderboard on the real Walmart data, and deep-model epoch times
+	$(PY) benchmarks/bench_forecast_walmart.py
+	$(PY) benchmarks/bench_deep_epoch.py
 
 clean: ## Remove caches and the virtual environment (keeps reports/)
 	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info

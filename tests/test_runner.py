@@ -38,7 +38,7 @@ def test_quick_experiment_end_to_end(tmp_path):
     metrics = json.loads((run_dir / "metrics.json").read_text())
     assert metrics["01_data"]["n_series"] == 24
     assert metrics["02_forecast"]["best_mase"] < 1.5
-    assert metrics["02_forecast"]["best_model"] in {"seasonal_naive", "auto_ets", "lightgbm"}
+    assert metrics["02_forecast"]["best_model"] in {"seasonal_naive", "auto_ets", "lightgbm", "ensemble"}
     assert 0.5 < metrics["03_inventory"]["best_fill_rate"] <= 1.0
     assert 0 < metrics["04_games"]["efficiency_stackelberg"] <= 1.0
     assert metrics["05_anomaly"]["best_roc_auc"] > 0.8
@@ -108,7 +108,8 @@ def test_transaction_log_experiment_runs_every_notebook(tmp_path):
     path = write_transactions(tmp_path / "orders.csv", n_items=6, n_days=150)
     reports = tmp_path / "reports"
     proc = run_cli("experiment=transactions", f"data.path={path}", f"experiment.reports_dir={reports}",
-                   "forecast.n_backtest_windows=1", "forecast.lightgbm.n_estimators=30")
+                   "forecast.n_backtest_windows=1", "forecast.lightgbm.n_estimators=30",
+                   "forecast.models=[seasonal_naive,tsb,lightgbm]")
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     (run_dir,) = list((reports / "transactions").iterdir())
     info = json.loads((run_dir / "run.json").read_text())

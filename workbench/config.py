@@ -181,6 +181,64 @@ class LightGBMConfig:
     learning_rate: float = 0.08
     num_leaves: int = 31
     max_samples_per_ts: int | None = 365
+    # one model per forecast step (each sees the latest lags) instead of one for all steps
+    multi_models: bool = False
+
+
+@dataclass
+class LinearConfig:
+    lags: int = 28
+    lags_past_covariates: int = 7
+
+
+@dataclass
+class ConformalConfig:
+    """Intervals for point forecasters, from their own recent errors."""
+
+    cal_length: int = 8  # calibration forecasts per series (Darts' conformal models)
+    n_windows: int = 2  # cross-validation windows of statsforecast's conformal intervals
+    moving_average_window: int = 28
+
+
+@dataclass
+class IntermittentConfig:
+    alpha_d: float = 0.1  # TSB smoothing of the demand size
+    alpha_p: float = 0.1  # TSB smoothing of the demand probability
+
+
+@dataclass
+class DeepConfig:
+    """Training of the torch models (global over all series, quantile loss)."""
+
+    accelerator: str = "auto"  # auto (a GPU where there is one), cpu, gpu
+    precision: str = "32-true"
+    input_chunk_length: int | None = None  # None: max(2 x horizon, season_length)
+    max_epochs: int = 10
+    patience: int = 2  # early stopping on the last horizon of each training series
+    batch_size: int = 256
+    learning_rate: float = 1e-3
+    max_samples_per_ts: int | None = 64
+    num_workers: int = 0
+    tft: dict[str, Any] = field(default_factory=lambda: {
+        "hidden_size": 32, "lstm_layers": 1, "num_attention_heads": 4, "dropout": 0.1,
+        "hidden_continuous_size": 16,
+    })
+    nhits: dict[str, Any] = field(default_factory=lambda: {
+        "num_stacks": 3, "num_blocks": 1, "num_layers": 2, "layer_widths": 256, "dropout": 0.1,
+    })
+    tide: dict[str, Any] = field(default_factory=lambda: {
+        "num_encoder_layers": 1, "num_decoder_layers": 1, "hidden_size": 128,
+        "decoder_output_dim": 16, "temporal_decoder_hidden": 32, "dropout": 0.1,
+    })
+    lstm: dict[str, Any] = field(default_factory=lambda: {"hidden_dim": 64, "n_rnn_layers": 1, "dropout": 0.0})
+
+
+@dataclass
+class FoundationConfig:
+    """Pre-trained time-series foundation models, used zero-shot from weights on disk."""
+
+    local_dir: str | None = None  # folder with the model's config.json and weights; nothing is downloaded
+    input_chunk_length: int = 512
 
 
 @dataclass
@@ -192,9 +250,27 @@ class ForecastConfig:
     quantiles: list[float] = field(
         default_factory=lambda: [0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95]
     )
-    models: list[str] = field(default_factory=lambda: ["seasonal_naive", "auto_ets", "lightgbm"])
+    models: list[str] = field(default_factory=lambda: [
+        "seasonal_naive", "moving_average", "drift", "auto_ets", "theta", "croston", "tsb",
+        "linear", "lightgbm", "nhits", "tide",
+    ])
     baseline: str = "seasonal_naive"
+    # combinations of the models' forecasts at each origin, scored like any model:
+    # name -> members (quantiles averaged), and name -> model per Syntetos-Boylan class.
+    # One runs when all its members are in `models`.
+    ensembles: dict[str, list[str]] = field(default_factory=lambda: {
+        "ensemble": ["auto_ets", "lightgbm", "nhits"],
+    })
+    ensemble_method: str = "mean"  # mean | median of the members' quantiles
+    routes: dict[str, dict[str, str]] = field(default_factory=lambda: {
+        "by_class": {"smooth": "lightgbm", "erratic": "lightgbm", "intermittent": "tsb", "lumpy": "tsb", "other": "tsb"},
+    })
     lightgbm: LightGBMConfig = field(default_factory=LightGBMConfig)
+    linear: LinearConfig = field(default_factory=LinearConfig)
+    conformal: ConformalConfig = field(default_factory=ConformalConfig)
+    intermittent: IntermittentConfig = field(default_factory=IntermittentConfig)
+    deep: DeepConfig = field(default_factory=DeepConfig)
+    foundation: FoundationConfig = field(default_factory=FoundationConfig)
     n_jobs: int = -1
     seed: int = II("experiment.seed")
 

@@ -75,7 +75,7 @@ def test_metrics_match_hand_computation():
 
 def test_series_that_start_late_join_later_origins_and_are_counted():
     p = seasonal_panel(n_series=3, n_days=150)
-    late = p.demand.filter(~((pl.col("item_id") == "S2") & (pl.col("date") < date(2024, 3, 15))))
+    late = p.demand.filter(~((pl.col("item_id") == "S2") & (pl.col("date") < date(2024, 4, 12))))
     panel = DemandPanel(**{**p.__dict__, "demand": late})
     cfg = section(compose(["experiment=quick", "forecast.horizon=14", "forecast.n_backtest_windows=2",
                            "forecast.models=[seasonal_naive]", "forecast.n_jobs=1"]), "forecast")

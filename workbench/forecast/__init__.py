@@ -1,5 +1,6 @@
 """Forecasting stage: Darts models behind one registry, rolling-origin backtests, scores."""
 
+from workbench.forecast import deep  # noqa: F401  (registers the torch models)
 from workbench.forecast.backtest import BacktestResult, Origins, origins, run_backtest
 from workbench.forecast.metrics import leaderboard, per_series_scores, summarise
 from workbench.forecast.models import MODELS, Forecaster, make_forecaster, register

@@ -19,7 +19,14 @@ import polars as pl
 from tqdm.auto import tqdm
 
 from workbench.data.panel import DATE, DemandPanel
-from workbench.forecast.models import make_forecaster
+from workbench.forecast.combine import (
+    check_combinations,
+    classes_at_cutoffs,
+    ensemble,
+    route,
+    runnable,
+)
+from workbench.forecast.models import Forecaster, make_forecaster
 from workbench.forecast.series import forecasts_frame, period, to_series_set
 
 
@@ -54,8 +61,10 @@ def origins(panel: DemandPanel, horizon: int, n_windows: int, min_train: int) ->
 @dataclass
 class BacktestResult:
     forecasts: pl.DataFrame  # keys, date, model, cutoff, window, mean, q..
-    timings: pl.DataFrame  # model, cutoff, window, seconds, fallbacks
+    timings: pl.DataFrame  # model, cutoff, window, seconds, fallbacks, epochs, seconds_per_epoch
     origins: Origins
+    models: dict[str, Forecaster]  # as fitted at the last origin (the hold-out), for explain()
+    notes: list[str]  # combinations left out, and why
 
 
 def run_backtest(panel: DemandPanel, cfg, progress: bool = True) -> BacktestResult:
@@ -63,8 +72,11 @@ def run_backtest(panel: DemandPanel, cfg, progress: bool = True) -> BacktestResu
     quantiles = sorted(cfg.quantiles)
     if not quantiles or quantiles[0] <= 0 or quantiles[-1] >= 1:
         raise ValueError(f"forecast.quantiles={list(cfg.quantiles)}; expected levels strictly between 0 and 1")
+    if len(set(cfg.models)) != len(cfg.models):
+        raise ValueError(f"forecast.models={list(cfg.models)} names a model twice")
+    notes = check_combinations(cfg)
     forecasters = {name: make_forecaster(name, cfg) for name in cfg.models}
-    min_train = max(cfg.season_length, cfg.lightgbm.lags + cfg.horizon) + 1
+    min_train = max(f.min_history for f in forecasters.values())
     orig = origins(panel, cfg.horizon, cfg.n_backtest_windows, min_train)
     data = to_series_set(panel)
     step = period(panel)
@@ -80,8 +92,10 @@ def run_backtest(panel: DemandPanel, cfg, progress: bool = True) -> BacktestResu
         if not ready:
             raise ValueError(f"no series has {min_train} periods of history before the cutoff {cutoff}")
         view = data.subset(ready).until(cutoff, cfg.horizon, train_window=window_size)
-        if not model.uses_covariates:
-            view.past = view.future = None
+        if not model.uses_past:
+            view.past = None
+        if not model.uses_future:
+            view.future = None
         before = model.fallbacks
         t0 = time.perf_counter()
         values = model.forecast(view, cfg.horizon)
@@ -93,7 +107,41 @@ def run_backtest(panel: DemandPanel, cfg, progress: bool = True) -> BacktestResu
         timings.append(
             {"model": name, "cutoff": cutoff, "window": window, "seconds": seconds,
              "fallbacks": model.fallbacks - before, "series": len(ready),
-             "not_yet_started": len(starts) - len(ready)}
+             "not_yet_started": len(starts) - len(ready), "epochs": len(model.epoch_seconds),
+             "seconds_per_epoch": (sum(model.epoch_seconds) / len(model.epoch_seconds)
+                                   if model.epoch_seconds else None)}
         )
-    forecasts = pl.concat(frames).sort(["model", "cutoff", *panel.keys, DATE])
-    return BacktestResult(forecasts, pl.DataFrame(timings), orig)
+    forecasts = pl.concat(frames)
+    timings = pl.DataFrame(timings, infer_schema_length=None)
+    forecasts, timings = add_combinations(forecasts, timings, panel, cfg, quantiles)
+    return BacktestResult(forecasts.sort(["model", "cutoff", *panel.keys, DATE]), timings, orig, forecasters, notes)
+
+
+def add_combinations(forecasts: pl.DataFrame, timings: pl.DataFrame, panel: DemandPanel, cfg,
+                     quantiles: list[float]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Append the configured ensembles and routes as models of their own; each costs its members' seconds."""
+    keys = list(panel.keys)
+    combos: list[tuple[str, list[str], pl.DataFrame]] = []
+    for name, members in runnable(cfg.ensembles, cfg.models).items():
+        combos.append((name, list(members), ensemble(forecasts, name, list(members), keys, quantiles,
+                                                     cfg.ensemble_method)))
+    routes_run = runnable(cfg.routes, cfg.models)
+    if routes_run:
+        cutoffs = forecasts.get_column("cutoff").unique().sort().to_list()
+        classes = classes_at_cutoffs(panel.demand, keys, cutoffs).with_columns(
+            [pl.col(k).cast(forecasts.schema[k]) for k in keys]
+        )
+        for name, routes in routes_run.items():
+            combos.append((name, sorted(set(routes.values())), route(forecasts, name, dict(routes), classes, keys)))
+    extra_f, extra_t = [forecasts], [timings]
+    for name, members, frame in combos:
+        extra_f.append(frame)
+        extra_t.append(
+            timings.filter(pl.col("model").is_in(members))
+            .group_by(["cutoff", "window"], maintain_order=True)
+            .agg(pl.col("seconds").sum(), pl.col("series").max(), pl.col("not_yet_started").min())
+            .with_columns(pl.lit(name).alias("model"), pl.lit(0).alias("fallbacks"),
+                          pl.lit(0).alias("epochs"), pl.lit(None, dtype=pl.Float64).alias("seconds_per_epoch"))
+            .select(timings.columns)
+        )
+    return pl.concat(extra_f), pl.concat(extra_t, how="vertical_relaxed")

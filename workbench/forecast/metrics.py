@@ -11,6 +11,11 @@ and the scaled pinball loss follow M5's form but share MASE's scale, the in-samp
 * WAPE  = sum |y - yhat| / sum |y| over all series (volume-weighted)
 * pinball = mean quantile loss over the quantiles, scaled like MASE
 * coverage = share of actuals inside [lowest, highest] quantile
+* WRMSSE = RMSSE weighted by each series' sales value over the last ``horizon``
+  periods before the cutoff (M5's weighting; demand x ``price`` where the panel has
+  a price, else demand, as for Walmart's sales in dollars)
+
+``tests/forecast/test_metrics.py`` checks these against ``darts.metrics``.
 """
 
 from __future__ import annotations
@@ -21,14 +26,17 @@ from workbench.data.panel import DATE, DEMAND, DemandPanel
 from workbench.forecast.series import quantile_column
 
 
-def seasonal_scales(panel: DemandPanel, cutoffs: list, season: int) -> pl.DataFrame:
-    """In-sample seasonal-naive MAE and MSE per series, on history up to each cutoff."""
+def seasonal_scales(panel: DemandPanel, cutoffs: list, season: int, weight_periods: int = 28) -> pl.DataFrame:
+    """In-sample seasonal-naive MAE and MSE per series on history up to each cutoff, and
+    the sales value of the last ``weight_periods`` periods (the WRMSSE weight)."""
     keys = list(panel.keys)
     diff = pl.col(DEMAND) - pl.col(DEMAND).shift(season)
+    value = pl.col(DEMAND) * pl.col("price") if "price" in panel.demand.columns else pl.col(DEMAND)
     frames = [
         panel.demand.filter(pl.col(DATE) <= c)
         .group_by(keys)
-        .agg(diff.abs().mean().alias("scale_mae"), (diff**2).mean().alias("scale_mse"))
+        .agg(diff.abs().mean().alias("scale_mae"), (diff**2).mean().alias("scale_mse"),
+             value.fill_null(0.0).tail(weight_periods).sum().clip(lower_bound=0.0).alias("revenue"))
         .with_columns(pl.lit(c).cast(pl.Date).alias("cutoff"))
         for c in cutoffs
     ]
@@ -65,7 +73,8 @@ def per_series_scores(
         pinball.mean().alias("pinball"),
         ((pl.col("actual") >= pl.col(lo)) & (pl.col("actual") <= pl.col(hi))).mean().alias("coverage"),
     )
-    scales = seasonal_scales(panel, f.get_column("cutoff").unique().to_list(), season)
+    horizon = f.group_by("cutoff").agg(pl.col(DATE).n_unique())[DATE].max()
+    scales = seasonal_scales(panel, f.get_column("cutoff").unique().to_list(), season, horizon)
     return scores.join(scales, on=[*keys, "cutoff"], how="left").with_columns(
         pl.when(pl.col("scale_mae") > 0).then(pl.col("mae") / pl.col("scale_mae")).alias("mase"),
         pl.when(pl.col("scale_mse") > 0).then((pl.col("mse") / pl.col("scale_mse")).sqrt()).alias("rmsse"),
@@ -84,6 +93,8 @@ def summarise(per_series: pl.DataFrame, by: list[str]) -> pl.DataFrame:
         .agg(
             pl.col("mase").mean().alias("MASE"),
             pl.col("rmsse").mean().alias("RMSSE"),
+            ((pl.col("rmsse") * pl.col("revenue")).sum()
+             / pl.col("revenue").filter(pl.col("rmsse").is_not_null()).sum()).alias("WRMSSE"),
             (pl.col("abs_error").sum() / pl.col("volume").sum()).alias("WAPE"),
             pl.col("smape").mean().alias("sMAPE"),
             pl.col("scaled_pinball").mean().alias("pinball"),

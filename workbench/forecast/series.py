@@ -28,7 +28,8 @@ def quantile_column(q: float) -> str:
 
 def period(panel: DemandPanel) -> timedelta:
     offset = pd.tseries.frequencies.to_offset(PANDAS_FREQ.get(panel.frequency, panel.frequency))
-    return pd.Timedelta(offset).to_pytimedelta()
+    origin = pd.Timestamp("2000-01-03")  # any date: daily and weekly steps have a fixed length
+    return ((origin + offset) - origin).to_pytimedelta()
 
 
 @dataclass
@@ -102,6 +103,10 @@ def _codes(static: pl.DataFrame, keys: pl.DataFrame, static_keys: list[str]) -> 
     return out
 
 
+def _numeric_static(frame: pd.DataFrame) -> pd.DataFrame | None:
+    return frame.astype(np.float32) if len(frame.columns) else None
+
+
 def calendar_features(frequency: str) -> list[pl.Expr]:
     """Calendar columns known for any future date (computed once, vectorised in polars)."""
     d = pl.col(DATE)
@@ -154,7 +159,8 @@ def to_series_set(panel: DemandPanel, calendar: bool = True) -> SeriesSet:
     if order.columns and order.null_count().sum_horizontal().item() == 0:
         ids = order.with_columns([pl.col(k).cast(pl.String) for k in keys])
     # the text keys themselves are no model input: keep their numeric codes only
-    target = [s.with_static_covariates(s.static_covariates.drop(columns=keys)) for s in target]
+    # (float32 like the values, and none at all when nothing is left: torch models concatenate them)
+    target = [s.with_static_covariates(_numeric_static(s.static_covariates.drop(columns=keys))) for s in target]
     return SeriesSet(ids, target, past, future, freq)
 
 

@@ -1,0 +1,266 @@
+"""Torch forecasters: deep global models trained over all series, and pre-trained
+foundation models used zero-shot.
+
+The deep models (TFT, TiDE, N-HiTS, LSTM) learn the quantiles directly with a
+quantile loss. They train on every series at once, each divided by its mean, with
+covariates scaled to [0, 1]; the last ``horizon`` periods of each training series
+are held back for early stopping. ``forecast.deep.accelerator=auto`` trains on a
+GPU where there is one, so the same config runs anywhere.
+
+Foundation models (Chronos-2, TimesFM 2.5, TiRex) load their weights from
+``forecast.foundation.local_dir/<model>``; nothing is ever downloaded.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import ClassVar
+
+import pandas as pd
+import polars as pl
+
+from workbench.forecast.models import GlobalDarts, register
+
+
+def accelerator(name: str) -> str:
+    """``auto`` -> ``gpu`` when torch sees a CUDA device, else ``cpu``; ``gpu`` without one is an error."""
+    import torch
+
+    if name not in ("auto", "cpu", "gpu", "cuda"):
+        raise ValueError(f"forecast.deep.accelerator={name!r}; expected auto, cpu or gpu")
+    has_gpu = torch.cuda.is_available()
+    if name in ("gpu", "cuda") and not has_gpu:
+        raise ValueError("forecast.deep.accelerator=gpu, but torch sees no CUDA device; use auto or cpu")
+    return "gpu" if (name != "cpu" and has_gpu) else "cpu"
+
+
+def _epoch_timer(owner: TorchGlobal):
+    """A Lightning callback that records the seconds of every training epoch, and the
+    batches in one, on ``owner``."""
+    import pytorch_lightning as pl_
+
+    class EpochTimer(pl_.Callback):
+        def on_train_epoch_start(self, trainer, module):
+            self.t0 = time.perf_counter()
+
+        def on_train_epoch_end(self, trainer, module):
+            owner.epoch_seconds.append(time.perf_counter() - self.t0)
+            owner.train_device = str(module.device)
+            owner.batches_per_epoch = int(trainer.num_training_batches)
+
+    return EpochTimer()
+
+
+class TorchGlobal(GlobalDarts):
+    """Shared set-up of Darts' torch models: quantile loss, trainer, early stopping."""
+
+    key: ClassVar[str]  # the model's own settings: forecast.deep.<key>
+    darts_class: ClassVar[str]  # the Darts model
+    extra: ClassVar[dict] = {}
+    torch_backed = True
+    scale_covariates = True
+    batches_per_epoch: int | None = None
+    train_device: str | None = None  # where the last fit trained (Lightning moves the module back after)
+
+    def input_length(self, horizon: int) -> int:
+        return self.cfg.deep.input_chunk_length or max(2 * horizon, self.cfg.season_length)
+
+    @property
+    def min_history(self) -> int:
+        return self.input_length(self.cfg.horizon) + self.cfg.horizon + 1
+
+    def trainer_kwargs(self, callbacks: list) -> dict:
+        import torch
+
+        dc = self.cfg.deep
+        device = accelerator(dc.accelerator)
+        if device == "gpu":
+            torch.set_float32_matmul_precision("high")  # TF32 tensor cores for float32 matrix products
+        return {
+            "accelerator": device,
+            "devices": 1,
+            "precision": dc.precision,
+            "enable_progress_bar": False,
+            "enable_model_summary": False,
+            "logger": False,
+            "enable_checkpointing": False,
+            "callbacks": callbacks,
+        }
+
+    def common_kwargs(self, horizon: int) -> dict:
+        from darts.utils.likelihood_models import QuantileRegression
+        from pytorch_lightning.callbacks import EarlyStopping
+
+        dc = self.cfg.deep
+        self.epoch_seconds = []
+        callbacks = [
+            EarlyStopping(monitor="val_loss", patience=dc.patience, min_delta=1e-4, mode="min"),
+            _epoch_timer(self),
+        ]
+        return dict(
+            input_chunk_length=self.input_length(horizon),
+            output_chunk_length=horizon,
+            likelihood=QuantileRegression(quantiles=self.quantiles),
+            batch_size=dc.batch_size,
+            n_epochs=dc.max_epochs,
+            optimizer_kwargs={"lr": dc.learning_rate},
+            random_state=self.cfg.seed,
+            pl_trainer_kwargs=self.trainer_kwargs(callbacks),
+            **getattr(dc, self.key),
+        )
+
+    def build(self, data, horizon):
+        import darts.models
+
+        return getattr(darts.models, self.darts_class)(**self.common_kwargs(horizon), **self.extra)
+
+    def fit(self, model, target, past, future, horizon):
+        need = self.input_length(horizon) + horizon
+        long = [len(s) >= need + horizon for s in target]  # room for a training and a validation window
+        train = [s[:-horizon] if ok else s for s, ok in zip(target, long, strict=True)]
+        val = [s[-need:] for s, ok in zip(target, long, strict=True) if ok]
+        if not val:
+            raise ValueError(
+                f"no series is long enough for a validation window: {self.key} needs {need + horizon} periods"
+                f" (forecast.deep.input_chunk_length + 2 x forecast.horizon)"
+            )
+
+        def pick(xs):
+            return None if xs is None else [x for x, ok in zip(xs, long, strict=True) if ok]
+
+        dc = self.cfg.deep
+        model.fit(
+            train, past_covariates=past, future_covariates=future,
+            val_series=val, val_past_covariates=pick(past), val_future_covariates=pick(future),
+            max_samples_per_ts=dc.max_samples_per_ts, dataloader_kwargs={"num_workers": dc.num_workers},
+            verbose=False,
+        )
+
+
+@register("tft")
+class TFT(TorchGlobal):
+    """Temporal Fusion Transformer: static, past and known-future covariates, attention over time."""
+
+    key, darts_class, extra = "tft", "TFTModel", {"use_static_covariates": True}
+    uses_past = True
+    uses_future = True
+
+    def explain(self) -> dict[str, pl.DataFrame]:
+        """Variable-selection weights of the encoder (past), decoder (future) and statics,
+        averaged over the last fit's inputs (Darts ``TFTExplainer``)."""
+        if self.model is None or self._explain_inputs is None:
+            return {}
+        from darts.explainability import TFTExplainer
+
+        target, past, future = self._explain_inputs
+        result = TFTExplainer(self.model, background_series=target, background_past_covariates=past,
+                              background_future_covariates=future).explain()
+        out = {}
+        for part, frame in (("encoder", result.get_encoder_importance()),
+                            ("decoder", result.get_decoder_importance()),
+                            ("static", result.get_static_covariates_importance())):
+            frames = frame if isinstance(frame, list) else [frame]  # one frame per series
+            frames = [f for f in frames if f is not None and len(f.columns)]
+            if not frames:
+                continue
+            weights = pd.concat(frames).mean(axis=0)
+            out[f"{part}_importance"] = pl.DataFrame(
+                {"variable": [str(c) for c in weights.index], "weight": weights.to_numpy(dtype=float) / 100.0}
+            ).sort("weight", descending=True)
+        return out
+
+    _explain_inputs = None
+
+    def fit(self, model, target, past, future, horizon):
+        super().fit(model, target, past, future, horizon)
+        k = min(len(target), 64)  # a sample of series is enough for average selection weights
+        sub = lambda xs: None if xs is None else xs[:k]  # noqa: E731
+        self._explain_inputs = (target[:k], sub(past), sub(future))
+
+
+@register("tide")
+class TiDE(TorchGlobal):
+    """TiDE: an MLP encoder-decoder with past, known-future and static covariates."""
+
+    key, darts_class, extra = "tide", "TiDEModel", {"use_static_covariates": True}
+    uses_past = True
+    uses_future = True
+
+
+@register("nhits")
+class NHiTS(TorchGlobal):
+    """N-HiTS: hierarchical interpolation over several time scales, with past covariates."""
+
+    key, darts_class = "nhits", "NHiTSModel"
+    uses_past = True
+
+
+@register("lstm")
+class LSTM(TorchGlobal):
+    """An LSTM encoder with a dense head that emits the whole horizon (Darts ``BlockRNNModel``)."""
+
+    key, darts_class, extra = "lstm", "BlockRNNModel", {"model": "LSTM"}
+    uses_past = True
+
+
+# -------------------------------------------------------------- foundation models
+FOUNDATION = {"chronos2": "Chronos2Model", "timesfm": "TimesFM2p5Model", "tirex": "TiRexModel"}
+WEIGHT_FILES = ("*.safetensors", "*.bin", "*.ckpt", "*.pt", "*.pth")
+
+
+def weights_dir(local_dir: str | None, name: str) -> Path:
+    """``local_dir/<name>`` holding a config and weights, or a clear error: nothing is downloaded."""
+    hint = (f"forecast.models includes {name!r}, a pre-trained model used zero-shot: put its config and weights"
+            f" in <forecast.foundation.local_dir>/{name}/ (no download is attempted at run time)")
+    if not local_dir:
+        raise FileNotFoundError(f"{hint}; forecast.foundation.local_dir is not set")
+    folder = Path(local_dir).expanduser() / name
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{hint}; {folder} does not exist")
+    if not any(any(folder.rglob(p)) for p in WEIGHT_FILES):
+        raise FileNotFoundError(f"{hint}; {folder} holds no weights ({', '.join(WEIGHT_FILES)})")
+    return folder
+
+
+class Foundation(GlobalDarts):
+    """A pre-trained model, not fitted to the data: it reads each series' recent history."""
+
+    name: ClassVar[str]
+    torch_backed = True
+
+    @property
+    def min_history(self) -> int:
+        return self.cfg.season_length + 1
+
+    def build(self, data, horizon):
+        import darts.models
+        from darts.utils.likelihood_models import QuantileRegression
+
+        folder = weights_dir(self.cfg.foundation.local_dir, self.name)
+        os.environ["HF_HUB_OFFLINE"] = "1"
+        cls = getattr(darts.models, FOUNDATION[self.name])
+        return cls(
+            input_chunk_length=self.cfg.foundation.input_chunk_length,
+            output_chunk_length=horizon,
+            likelihood=QuantileRegression(quantiles=self.quantiles),
+            local_dir=str(folder),
+            pl_trainer_kwargs={"accelerator": accelerator(self.cfg.deep.accelerator), "devices": 1,
+                               "enable_progress_bar": False, "logger": False},
+        )
+
+    def fit(self, model, target, past, future, horizon):
+        model.fit(target)  # loads the weights; no training
+
+
+for _name in FOUNDATION:
+    register(_name)(type(f"Foundation_{_name}", (Foundation,), {"name": _name, "__doc__": (
+        f"{FOUNDATION[_name]} (Darts), zero-shot from weights in forecast.foundation.local_dir/{_name}.")}))
+
+
+def has_gpu() -> bool:
+    import torch
+
+    return bool(torch.cuda.is_available())
+
