@@ -21,7 +21,8 @@ def test_walmart_layout_with_its_quirks(tmp_path):
     assert p.frequency == "1w" and p.keys == ("item_id",)
     assert p.n_series == 6
     assert set(p.static.columns) >= {"item_id", "store", "category", "store_type", "store_size"}
-    assert {"holiday", "markdown1", "cpi", "unemployment", "temperature"} <= set(p.known_future)
+    assert {"holiday", "markdown1", "markdown5"} <= set(p.known_future)
+    assert {"cpi", "unemployment", "temperature", "fuel_price"} <= set(p.past_covariates)  # known as they happen
     steps = {e["step"]: e for e in p.log}
     assert any(e.get("line_endings") == "CR" for e in p.log if e["step"] == "read")
     assert steps["negative_demand"]["rows"] == 1 and steps["negative_demand"]["action"] == "clip"

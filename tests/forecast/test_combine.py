@@ -66,13 +66,21 @@ def test_combinations_whose_members_do_not_run_are_noted(mixed_panel):
     ("+forecast.routes.r={smoth:seasonal_naive}", r"forecast.routes.r: unknown classes \['smoth'\]"),
     ("+forecast.ensembles.lightgbm=[seasonal_naive]", "the name is taken by a model"),
     ("forecast.ensemble_method=trimmed", "expected mean or median"),
+    ("+forecast.ensembles.e=[seasonal_naive,seasonal_naive]", "names a model twice"),
 ])
 def test_bad_combinations_are_named(mixed_panel, override, message):
     with pytest.raises((ValueError, KeyError), match=message):
         run_backtest(mixed_panel, _cfg("forecast.models=[seasonal_naive]", override), progress=False)
 
 
-def test_a_route_without_a_model_for_a_class_says_which(mixed_panel):
-    cfg = _cfg("forecast.models=[seasonal_naive,lightgbm]", "+forecast.routes.r={smooth:lightgbm}")
-    with pytest.raises(ValueError, match=r"routes no model for the classes \['intermittent'\]"):
+def test_a_route_without_a_model_for_a_class_says_which_before_anything_runs(mixed_panel):
+    cfg = _cfg("forecast.models=[seasonal_naive,lightgbm]", "+forecast.routes.r={smooth:lightgbm,erratic:lightgbm}")
+    with pytest.raises(ValueError, match=r"routes no model for the classes \['intermittent', 'lumpy', 'no demand'\]"):
         run_backtest(mixed_panel, cfg, progress=False)
+
+
+@pytest.mark.parametrize("quantiles", ["[0.1,0.9]", "[0.1,0.5,0.9,0.975]"])
+def test_quantiles_need_the_median_and_pairs_around_it(mixed_panel, quantiles):
+    with pytest.raises(ValueError, match=r"forecast.quantiles=.*expected the median"):
+        run_backtest(mixed_panel, _cfg("forecast.models=[seasonal_naive]", f"forecast.quantiles={quantiles}"),
+                     progress=False)

@@ -52,6 +52,11 @@ def test_foundation_models_need_weights_on_disk(name, tmp_path):
     with pytest.raises(FileNotFoundError, match=rf"{name} holds no weights"):
         run_backtest(panel, _cfg(f"forecast.models=[{name}]", f"forecast.foundation.local_dir={tmp_path}"),
                      progress=False)
+    (tmp_path / name / "model.safetensors").write_bytes(b"")
+    if name in ("timesfm", "tirex"):  # their heads emit deciles only
+        with pytest.raises(ValueError, match=rf"{name} emits the quantiles .* only"):
+            run_backtest(panel, _cfg(f"forecast.models=[{name}]", f"forecast.foundation.local_dir={tmp_path}"),
+                         progress=False)
 
 
 def test_tft_variable_selection_weights():

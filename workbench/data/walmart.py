@@ -91,7 +91,10 @@ def load_walmart(cfg) -> DemandPanel:
         static=static,
         keys=("item_id",),
         frequency="1w",
-        known_future=("holiday", *[c.lower() for c in FEATURES]),
+        # holidays and planned markdowns are known ahead; weather, fuel price, CPI and
+        # unemployment only as they happen (the Kaggle file lists them for the test weeks too)
+        known_future=("holiday", *[c.lower() for c in MARKDOWNS]),
+        past_covariates=tuple(c.lower() for c in FEATURES if c not in MARKDOWNS),
         name=cfg.name,
         log=tuple(log),
     )

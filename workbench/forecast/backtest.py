@@ -72,6 +72,9 @@ def run_backtest(panel: DemandPanel, cfg, progress: bool = True) -> BacktestResu
     quantiles = sorted(cfg.quantiles)
     if not quantiles or quantiles[0] <= 0 or quantiles[-1] >= 1:
         raise ValueError(f"forecast.quantiles={list(cfg.quantiles)}; expected levels strictly between 0 and 1")
+    if 0.5 not in quantiles or any(abs(a + b - 1) > 1e-9 for a, b in zip(quantiles, quantiles[::-1], strict=True)):
+        raise ValueError(f"forecast.quantiles={list(cfg.quantiles)}; expected the median (0.5) and levels in"
+                         f" pairs around it (0.1 with 0.9), as the quantile losses and conformal models need")
     if len(set(cfg.models)) != len(cfg.models):
         raise ValueError(f"forecast.models={list(cfg.models)} names a model twice")
     notes = check_combinations(cfg)

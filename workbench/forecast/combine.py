@@ -42,6 +42,8 @@ def check_combinations(cfg) -> list[str]:
                 raise ValueError(f"forecast.{kind}.{name} names no models")
             for m in members:
                 MODELS[m]  # a typo is an error that lists the registered models
+            if kind == "ensembles" and len(set(members)) != len(members):
+                raise ValueError(f"forecast.ensembles.{name}={members} names a model twice")
             missing = [m for m in members if m not in cfg.models]
             if missing:
                 skipped.append(f"forecast.{kind}.{name} left out: {missing} not in forecast.models")
@@ -50,6 +52,11 @@ def check_combinations(cfg) -> list[str]:
                 if unknown:
                     raise ValueError(
                         f"forecast.routes.{name}: unknown classes {unknown}; expected {list(SBC_CLASSES)} or 'other'"
+                    )
+                unrouted = [c for c in SBC_CLASSES if c not in spec]
+                if unrouted and "other" not in spec:
+                    raise ValueError(
+                        f"forecast.routes.{name} routes no model for the classes {unrouted}; add them or 'other'"
                     )
     return skipped
 

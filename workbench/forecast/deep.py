@@ -207,6 +207,9 @@ class LSTM(TorchGlobal):
 
 # -------------------------------------------------------------- foundation models
 FOUNDATION = {"chronos2": "Chronos2Model", "timesfm": "TimesFM2p5Model", "tirex": "TiRexModel"}
+# the quantile levels each model's head emits, where it is restricted (Darts 0.48)
+DECILES = tuple(round(0.1 * k, 1) for k in range(1, 10))
+FOUNDATION_QUANTILES = {"timesfm": DECILES, "tirex": DECILES}
 WEIGHT_FILES = ("*.safetensors", "*.bin", "*.ckpt", "*.pt", "*.pth")
 
 
@@ -239,10 +242,16 @@ class Foundation(GlobalDarts):
         from darts.utils.likelihood_models import QuantileRegression
 
         folder = weights_dir(self.cfg.foundation.local_dir, self.name)
+        allowed = FOUNDATION_QUANTILES.get(self.name)
+        if allowed and not set(self.quantiles) <= set(allowed):
+            raise ValueError(f"{self.name} emits the quantiles {list(allowed)} only; forecast.quantiles="
+                             f"{self.quantiles} asks for others")
         os.environ["HF_HUB_OFFLINE"] = "1"
         cls = getattr(darts.models, FOUNDATION[self.name])
+        # the context is what every series has, up to the configured length
+        context = min(self.cfg.foundation.input_chunk_length, min(len(s) for s in data.target))
         return cls(
-            input_chunk_length=self.cfg.foundation.input_chunk_length,
+            input_chunk_length=context,
             output_chunk_length=horizon,
             likelihood=QuantileRegression(quantiles=self.quantiles),
             local_dir=str(folder),

@@ -291,10 +291,14 @@ def _lagged_kwargs(data: SeriesSet, lags: int, lags_past: int, horizon: int, mul
     """``multi_models=False``: one model for every step, trained to forecast ``horizon``
     steps ahead (Darts then feeds each step the lags that end ``horizon`` steps before it);
     ``True``: one model per step, each with the latest lags, ``horizon`` times the fitting."""
+    # Darts counts future lags from the first step of the chunk, and with one model for all
+    # steps shifts each step's features back by horizon - 1: lag horizon - 1 is the step's own
+    # value. With one model per step, each sees the whole horizon's known-future values.
+    future_lags = list(range(horizon)) if multi_models else [horizon - 1]
     return dict(
         lags=lags,
         lags_past_covariates=lags_past if (data.past is not None and lags_past > 0) else None,
-        lags_future_covariates=[0] if data.future is not None else None,
+        lags_future_covariates=future_lags if data.future is not None else None,
         output_chunk_length=horizon,
         multi_models=multi_models,
     )
