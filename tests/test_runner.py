@@ -92,6 +92,8 @@ def test_bad_override_and_unknown_model_fail_before_any_notebook(tmp_path):
     assert proc.returncode != 0 and "horizon" in proc.stderr
     proc = run_cli("experiment=quick", "forecast.models=[seasonal_naive,deepar9]", f"experiment.reports_dir={tmp_path}")
     assert proc.returncode != 0 and "unknown model 'deepar9'" in proc.stderr
+    proc = run_cli("experiment=quick", "+forecast.routes.r={smooth:lightgbm}", f"experiment.reports_dir={tmp_path}")
+    assert proc.returncode != 0 and "forecast.routes.r routes no model for the classes" in proc.stderr
     assert not any(tmp_path.glob("*/*/run.json"))
 
 

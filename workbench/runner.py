@@ -41,6 +41,9 @@ def check_config(plain: dict[str, Any]) -> None:
     LOADERS[plain["data"]["source"]]
     for model in plain["forecast"]["models"]:
         MODELS[model]
+    from workbench.forecast.backtest import check_forecast_config
+
+    check_forecast_config(section(plain, "forecast"))
     if plain["forecast"]["baseline"] not in plain["forecast"]["models"]:
         raise ValueError(
             f"forecast.baseline={plain['forecast']['baseline']!r} is not in forecast.models={plain['forecast']['models']}"

@@ -6,7 +6,7 @@ import pytest
 from panels import seasonal_panel
 
 from workbench.config import compose, section
-from workbench.data import DemandPanel
+from workbench.data import DemandPanel, validate_panel
 from workbench.forecast import origins, per_series_scores, run_backtest, summarise, to_series_set
 
 
@@ -94,3 +94,21 @@ def test_quantiles_in_any_order_get_the_right_names():
     f = run_backtest(seasonal_panel(n_series=1, n_days=80), cfg, progress=False).forecasts
     assert (f["q10"] <= f["q50"]).all() and (f["q50"] <= f["q90"]).all()
     assert np.allclose(f["mean"], f["q50"])
+
+
+@pytest.mark.parametrize("model", ["linear", "lightgbm"])
+def test_known_future_covariates_are_read_at_the_forecast_step(model):
+    """Demand that is ten times a random promotion flag is forecast from the flag of the
+    step itself (Darts counts future lags from the first step of the chunk)."""
+    rng = np.random.default_rng(5)
+    start, n = date(2024, 1, 1), 150
+    rows = [{"item_id": f"S{s}", "date": start + timedelta(days=t), "promo": float(p), "demand": 5.0 + 10.0 * p}
+            for s in range(3) for t, p in enumerate(rng.integers(0, 2, n))]
+    panel = validate_panel(DemandPanel(demand=pl.DataFrame(rows), static=pl.DataFrame({"item_id": ["S0", "S1", "S2"]}),
+                                       known_future=("promo",), name="promo"))
+    cfg = section(compose(["experiment=quick", "forecast.horizon=7", "forecast.n_backtest_windows=0",
+                           f"forecast.models=[{model}]", "forecast.n_jobs=1", "forecast.lightgbm.lags=7",
+                           "forecast.linear.lags=7", "forecast.lightgbm.n_estimators=100"]), "forecast")
+    f = run_backtest(panel, cfg, progress=False).forecasts.join(
+        panel.demand.select("item_id", "date", pl.col("demand").alias("actual")), on=["item_id", "date"])
+    assert (f["q50"] - f["actual"]).abs().max() < 1.0

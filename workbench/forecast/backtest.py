@@ -67,8 +67,9 @@ class BacktestResult:
     notes: list[str]  # combinations left out, and why
 
 
-def run_backtest(panel: DemandPanel, cfg, progress: bool = True) -> BacktestResult:
-    """Forecast every origin with every model of ``cfg.models`` (a ForecastConfig)."""
+def check_forecast_config(cfg) -> list[float]:
+    """Quantile levels and combinations that can work, checked before any model runs;
+    returns the sorted levels."""
     quantiles = sorted(cfg.quantiles)
     if not quantiles or quantiles[0] <= 0 or quantiles[-1] >= 1:
         raise ValueError(f"forecast.quantiles={list(cfg.quantiles)}; expected levels strictly between 0 and 1")
@@ -77,6 +78,13 @@ def run_backtest(panel: DemandPanel, cfg, progress: bool = True) -> BacktestResu
                          f" pairs around it (0.1 with 0.9), as the quantile losses and conformal models need")
     if len(set(cfg.models)) != len(cfg.models):
         raise ValueError(f"forecast.models={list(cfg.models)} names a model twice")
+    check_combinations(cfg)
+    return quantiles
+
+
+def run_backtest(panel: DemandPanel, cfg, progress: bool = True) -> BacktestResult:
+    """Forecast every origin with every model of ``cfg.models`` (a ForecastConfig)."""
+    quantiles = check_forecast_config(cfg)
     notes = check_combinations(cfg)
     forecasters = {name: make_forecaster(name, cfg) for name in cfg.models}
     min_train = max(f.min_history for f in forecasters.values())
