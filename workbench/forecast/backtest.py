@@ -23,6 +23,7 @@ from workbench.forecast.combine import (
     check_combinations,
     classes_at_cutoffs,
     ensemble,
+    members,
     route,
     runnable,
 )
@@ -67,9 +68,9 @@ class BacktestResult:
     notes: list[str]  # combinations left out, and why
 
 
-def check_forecast_config(cfg) -> list[float]:
+def check_forecast_config(cfg) -> tuple[list[float], list[str]]:
     """Quantile levels and combinations that can work, checked before any model runs;
-    returns the sorted levels."""
+    returns the sorted levels and the combinations left out (see :func:`check_combinations`)."""
     quantiles = sorted(cfg.quantiles)
     if not quantiles or quantiles[0] <= 0 or quantiles[-1] >= 1:
         raise ValueError(f"forecast.quantiles={list(cfg.quantiles)}; expected levels strictly between 0 and 1")
@@ -78,14 +79,12 @@ def check_forecast_config(cfg) -> list[float]:
                          f" pairs around it (0.1 with 0.9), as the quantile losses and conformal models need")
     if len(set(cfg.models)) != len(cfg.models):
         raise ValueError(f"forecast.models={list(cfg.models)} names a model twice")
-    check_combinations(cfg)
-    return quantiles
+    return quantiles, check_combinations(cfg)
 
 
 def run_backtest(panel: DemandPanel, cfg, progress: bool = True) -> BacktestResult:
     """Forecast every origin with every model of ``cfg.models`` (a ForecastConfig)."""
-    quantiles = check_forecast_config(cfg)
-    notes = check_combinations(cfg)
+    quantiles, notes = check_forecast_config(cfg)
     forecasters = {name: make_forecaster(name, cfg) for name in cfg.models}
     min_train = max(f.min_history for f in forecasters.values())
     orig = origins(panel, cfg.horizon, cfg.n_backtest_windows, min_train)
@@ -102,11 +101,8 @@ def run_backtest(panel: DemandPanel, cfg, progress: bool = True) -> BacktestResu
         ready = [i for i, s in enumerate(starts) if s <= latest_start]
         if not ready:
             raise ValueError(f"no series has {min_train} periods of history before the cutoff {cutoff}")
+        # each model takes the covariates it uses (Forecaster.uses_past / uses_future)
         view = data.subset(ready).until(cutoff, cfg.horizon, train_window=window_size)
-        if not model.uses_past:
-            view.past = None
-        if not model.uses_future:
-            view.future = None
         before = model.fallbacks
         t0 = time.perf_counter()
         values = model.forecast(view, cfg.horizon)
@@ -133,8 +129,8 @@ def add_combinations(forecasts: pl.DataFrame, timings: pl.DataFrame, panel: Dema
     """Append the configured ensembles and routes as models of their own; each costs its members' seconds."""
     keys = list(panel.keys)
     combos: list[tuple[str, list[str], pl.DataFrame]] = []
-    for name, members in runnable(cfg.ensembles, cfg.models).items():
-        combos.append((name, list(members), ensemble(forecasts, name, list(members), keys, quantiles,
+    for name, spec in runnable(cfg.ensembles, cfg.models).items():
+        combos.append((name, members(spec), ensemble(forecasts, name, members(spec), keys, quantiles,
                                                      cfg.ensemble_method)))
     routes_run = runnable(cfg.routes, cfg.models)
     if routes_run:
@@ -143,12 +139,12 @@ def add_combinations(forecasts: pl.DataFrame, timings: pl.DataFrame, panel: Dema
             [pl.col(k).cast(forecasts.schema[k]) for k in keys]
         )
         for name, routes in routes_run.items():
-            combos.append((name, sorted(set(routes.values())), route(forecasts, name, dict(routes), classes, keys)))
+            combos.append((name, sorted(set(members(routes))), route(forecasts, name, dict(routes), classes, keys)))
     extra_f, extra_t = [forecasts], [timings]
-    for name, members, frame in combos:
+    for name, used, frame in combos:
         extra_f.append(frame)
         extra_t.append(
-            timings.filter(pl.col("model").is_in(members))
+            timings.filter(pl.col("model").is_in(used))
             .group_by(["cutoff", "window"], maintain_order=True)
             .agg(pl.col("seconds").sum(), pl.col("series").max(), pl.col("not_yet_started").min())
             .with_columns(pl.lit(name).alias("model"), pl.lit(0).alias("fallbacks"),

@@ -22,6 +22,11 @@ from workbench.forecast.series import quantile_column
 SBC_CLASSES = ("smooth", "erratic", "intermittent", "lumpy", "no demand")
 
 
+def members(spec) -> list[str]:
+    """The models a combination uses: an ensemble's list, or the values of a route."""
+    return list(spec.values()) if isinstance(spec, dict) else list(spec)
+
+
 def check_combinations(cfg) -> list[str]:
     """Members and routes name registered models, names do not clash with models.
 
@@ -37,14 +42,14 @@ def check_combinations(cfg) -> list[str]:
         for name, spec in combos.items():
             if name in MODELS or name in cfg.models:
                 raise ValueError(f"forecast.{kind}.{name}: the name is taken by a model; choose another")
-            members = list(spec.values()) if kind == "routes" else list(spec)
-            if not members:
+            used = members(spec)
+            if not used:
                 raise ValueError(f"forecast.{kind}.{name} names no models")
-            for m in members:
+            for m in used:
                 MODELS[m]  # a typo is an error that lists the registered models
-            if kind == "ensembles" and len(set(members)) != len(members):
-                raise ValueError(f"forecast.ensembles.{name}={members} names a model twice")
-            missing = [m for m in members if m not in cfg.models]
+            if kind == "ensembles" and len(set(used)) != len(used):
+                raise ValueError(f"forecast.ensembles.{name}={used} names a model twice")
+            missing = [m for m in used if m not in cfg.models]
             if missing:
                 skipped.append(f"forecast.{kind}.{name} left out: {missing} not in forecast.models")
             if kind == "routes":
@@ -63,9 +68,6 @@ def check_combinations(cfg) -> list[str]:
 
 def runnable(combos: dict, models: list[str]) -> dict:
     """The combinations whose members all run."""
-    def members(spec):
-        return spec.values() if isinstance(spec, dict) else spec
-
     return {name: spec for name, spec in combos.items() if all(m in models for m in members(spec))}
 
 
@@ -101,16 +103,12 @@ def classes_at_cutoffs(demand: pl.DataFrame, keys: list[str], cutoffs: list) -> 
 
 def route(forecasts: pl.DataFrame, name: str, routes: dict[str, str], classes: pl.DataFrame,
           keys: list[str]) -> pl.DataFrame:
-    """Per series and origin, the forecast of the model its class is routed to (``other``: the rest)."""
-    default = routes.get("other")
+    """Per series and origin, the forecast of the model its class is routed to (``other``: the rest;
+    :func:`check_combinations` has made sure every class has one)."""
     mapping = pl.DataFrame({"sbc_class": list(routes), "_routed": list(routes.values())})
     chosen = classes.join(mapping, on="sbc_class", how="left").with_columns(
-        pl.col("_routed").fill_null(pl.lit(default, dtype=pl.String))
+        pl.col("_routed").fill_null(pl.lit(routes.get("other"), dtype=pl.String))
     )
-    unrouted = chosen.filter(pl.col("_routed").is_null())
-    if unrouted.height:
-        missing = sorted(set(unrouted["sbc_class"]))
-        raise ValueError(f"forecast.routes.{name} routes no model for the classes {missing}; add them or 'other'")
     return (
         forecasts.join(chosen.select([*keys, "cutoff", "_routed"]), on=[*keys, "cutoff"], how="inner")
         .filter(pl.col("model") == pl.col("_routed"))

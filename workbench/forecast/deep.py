@@ -26,14 +26,37 @@ from workbench.forecast.models import GlobalDarts, register
 
 def accelerator(name: str) -> str:
     """``auto`` -> ``gpu`` when torch sees a CUDA device, else ``cpu``; ``gpu`` without one is an error."""
-    import torch
-
     if name not in ("auto", "cpu", "gpu", "cuda"):
         raise ValueError(f"forecast.deep.accelerator={name!r}; expected auto, cpu or gpu")
-    has_gpu = torch.cuda.is_available()
-    if name in ("gpu", "cuda") and not has_gpu:
+    gpu = has_gpu()
+    if name in ("gpu", "cuda") and not gpu:
         raise ValueError("forecast.deep.accelerator=gpu, but torch sees no CUDA device; use auto or cpu")
-    return "gpu" if (name != "cpu" and has_gpu) else "cpu"
+    return "gpu" if (name != "cpu" and gpu) else "cpu"
+
+
+def has_gpu() -> bool:
+    import torch
+
+    return bool(torch.cuda.is_available())
+
+
+def trainer_kwargs(deep_cfg, callbacks: list | None = None) -> dict:
+    """Lightning trainer settings of every torch model: device from ``forecast.deep``, quiet."""
+    import torch
+
+    device = accelerator(deep_cfg.accelerator)
+    if device == "gpu":
+        torch.set_float32_matmul_precision("high")  # TF32 tensor cores for float32 matrix products
+    return {
+        "accelerator": device,
+        "devices": 1,
+        "precision": deep_cfg.precision,
+        "enable_progress_bar": False,
+        "enable_model_summary": False,
+        "logger": False,
+        "enable_checkpointing": False,
+        "callbacks": callbacks or [],
+    }
 
 
 def _epoch_timer(owner: TorchGlobal):
@@ -71,24 +94,6 @@ class TorchGlobal(GlobalDarts):
     def min_history(self) -> int:
         return self.input_length(self.cfg.horizon) + self.cfg.horizon + 1
 
-    def trainer_kwargs(self, callbacks: list) -> dict:
-        import torch
-
-        dc = self.cfg.deep
-        device = accelerator(dc.accelerator)
-        if device == "gpu":
-            torch.set_float32_matmul_precision("high")  # TF32 tensor cores for float32 matrix products
-        return {
-            "accelerator": device,
-            "devices": 1,
-            "precision": dc.precision,
-            "enable_progress_bar": False,
-            "enable_model_summary": False,
-            "logger": False,
-            "enable_checkpointing": False,
-            "callbacks": callbacks,
-        }
-
     def common_kwargs(self, horizon: int) -> dict:
         from darts.utils.likelihood_models import QuantileRegression
         from pytorch_lightning.callbacks import EarlyStopping
@@ -107,7 +112,7 @@ class TorchGlobal(GlobalDarts):
             n_epochs=dc.max_epochs,
             optimizer_kwargs={"lr": dc.learning_rate},
             random_state=self.cfg.seed,
-            pl_trainer_kwargs=self.trainer_kwargs(callbacks),
+            pl_trainer_kwargs=trainer_kwargs(dc, callbacks),
             **getattr(dc, self.key),
         )
 
@@ -146,6 +151,7 @@ class TFT(TorchGlobal):
     key, darts_class, extra = "tft", "TFTModel", {"use_static_covariates": True}
     uses_past = True
     uses_future = True
+    _explain_inputs = None  # a sample of the last fit's inputs: target, past, future
 
     def explain(self) -> dict[str, pl.DataFrame]:
         """Variable-selection weights of the encoder (past), decoder (future) and statics,
@@ -171,13 +177,10 @@ class TFT(TorchGlobal):
             ).sort("weight", descending=True)
         return out
 
-    _explain_inputs = None
-
     def fit(self, model, target, past, future, horizon):
         super().fit(model, target, past, future, horizon)
-        k = min(len(target), 64)  # a sample of series is enough for average selection weights
-        sub = lambda xs: None if xs is None else xs[:k]  # noqa: E731
-        self._explain_inputs = (target[:k], sub(past), sub(future))
+        k = 64  # a sample of series is enough for average selection weights
+        self._explain_inputs = (target[:k], past and past[:k], future and future[:k])
 
 
 @register("tide")
@@ -255,8 +258,7 @@ class Foundation(GlobalDarts):
             output_chunk_length=horizon,
             likelihood=QuantileRegression(quantiles=self.quantiles),
             local_dir=str(folder),
-            pl_trainer_kwargs={"accelerator": accelerator(self.cfg.deep.accelerator), "devices": 1,
-                               "enable_progress_bar": False, "logger": False},
+            pl_trainer_kwargs=trainer_kwargs(self.cfg.deep),
         )
 
     def fit(self, model, target, past, future, horizon):
@@ -266,10 +268,4 @@ class Foundation(GlobalDarts):
 for _name in FOUNDATION:
     register(_name)(type(f"Foundation_{_name}", (Foundation,), {"name": _name, "__doc__": (
         f"{FOUNDATION[_name]} (Darts), zero-shot from weights in forecast.foundation.local_dir/{_name}.")}))
-
-
-def has_gpu() -> bool:
-    import torch
-
-    return bool(torch.cuda.is_available())
 

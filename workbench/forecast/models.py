@@ -187,6 +187,8 @@ class GlobalDarts(Forecaster):
 
     is_global = True
     conformal: ClassVar[bool] = False  # wrap the fitted point model in Darts' ConformalNaiveModel
+    scale_covariates: ClassVar[bool] = False  # to [0, 1] over all series (neural and linear models)
+    torch_backed: ClassVar[bool] = False  # Darts runs it through Lightning (progress bars to silence)
 
     def __init__(self, cfg) -> None:
         super().__init__(cfg)
@@ -195,8 +197,6 @@ class GlobalDarts(Forecaster):
     @abstractmethod
     def build(self, data: SeriesSet, horizon: int):
         """An unfitted Darts model."""
-
-    scale_covariates: ClassVar[bool] = False  # to [0, 1] over all series (neural and linear models)
 
     def covariates(self, data: SeriesSet) -> tuple[list | None, list | None]:
         """The covariates the model uses; scaled when it needs it, fitted on what the view
@@ -218,10 +218,8 @@ class GlobalDarts(Forecaster):
         model.fit(target, past_covariates=past, future_covariates=future)
 
     def predict_kwargs(self) -> dict:
-        # Darts' torch-backed models (the global naive ones too) take a progress-bar switch
+        # Darts' torch-backed models (the global naive ones under the conformal wrapper too)
         return {"verbose": False} if self.conformal or self.torch_backed else {}
-
-    torch_backed: ClassVar[bool] = False
 
     def forecast(self, data: SeriesSet, horizon: int) -> np.ndarray:
         quiet()
@@ -245,46 +243,48 @@ class GlobalDarts(Forecaster):
         return np.stack([p.values(copy=False) * c for p, c in zip(preds, scales, strict=True)])
 
 
-@register("moving_average")
-class MovingAverage(GlobalDarts):
-    """Mean of the last ``forecast.conformal.moving_average_window`` periods, flat over the
-    horizon (Darts ``GlobalNaiveAggregate``), with conformal intervals."""
+class ConformalBaseline(GlobalDarts):
+    """A naive rule over the last ``window`` periods (nothing to fit), with conformal
+    intervals from its errors over the last ``forecast.conformal.cal_length`` origins."""
 
     conformal = True
-
-    @property
-    def min_history(self) -> int:
-        return self.cfg.conformal.moving_average_window + self.cfg.conformal.cal_length + self.cfg.horizon
-
-    def build(self, data, horizon):
-        from darts.models import GlobalNaiveAggregate
-
-        return GlobalNaiveAggregate(
-            input_chunk_length=self.cfg.conformal.moving_average_window, output_chunk_length=horizon, agg_fn="mean"
-        )
-
-
-@register("drift")
-class Drift(GlobalDarts):
-    """The line through the first and last values of the last whole seasons, extended
-    (Darts ``GlobalNaiveDrift``), with conformal intervals."""
-
-    conformal = True
+    window: int
 
     @property
     def min_history(self) -> int:
         return self.window + self.cfg.conformal.cal_length + self.cfg.horizon
 
-    def build(self, data, horizon):
-        from darts.models import GlobalNaiveDrift
 
-        return GlobalNaiveDrift(input_chunk_length=self.window, output_chunk_length=horizon)
+@register("moving_average")
+class MovingAverage(ConformalBaseline):
+    """Mean of the last ``forecast.conformal.moving_average_window`` periods, flat over the
+    horizon (Darts ``GlobalNaiveAggregate``), with conformal intervals."""
+
+    @property
+    def window(self) -> int:
+        return self.cfg.conformal.moving_average_window
+
+    def build(self, data, horizon):
+        from darts.models import GlobalNaiveAggregate
+
+        return GlobalNaiveAggregate(input_chunk_length=self.window, output_chunk_length=horizon, agg_fn="mean")
+
+
+@register("drift")
+class Drift(ConformalBaseline):
+    """The line through the first and last values of the last whole seasons, extended
+    (Darts ``GlobalNaiveDrift``), with conformal intervals."""
 
     @property
     def window(self) -> int:
         """Whole seasons plus one, so that the first and last points are in the same phase."""
         m = self.cfg.season_length
         return m * max(1, self.cfg.conformal.moving_average_window // m) + 1
+
+    def build(self, data, horizon):
+        from darts.models import GlobalNaiveDrift
+
+        return GlobalNaiveDrift(input_chunk_length=self.window, output_chunk_length=horizon)
 
 
 def _lagged_kwargs(data: SeriesSet, lags: int, lags_past: int, horizon: int, multi_models: bool = False) -> dict:
