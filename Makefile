@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed
 ARGS   ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help setup report quick test lint lab benchmark benchmark-forecast clean
+.PHONY: help setup report quick test lint lab benchmark benchmark-forecast benchmark-inventory clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -48,6 +48,10 @@ benchmark: $(STAMP) ## Time the generator and the loaders on real and full-size 
 benchmark-forecast: $(STAMP) ## The forecasting leaderboard on the real Walmart data, and deep-model epoch times
 	$(PY) benchmarks/bench_forecast_walmart.py
 	$(PY) benchmarks/bench_deep_epoch.py
+
+benchmark-inventory: $(STAMP) ## The 10,000-item replenishment LP (cvxpy against raw HiGHS) and the 10,000 x 365 simulation
+	$(PY) benchmarks/bench_lp.py
+	$(PY) benchmarks/bench_simulate.py
 
 clean: ## Remove caches and the virtual environment (keeps reports/)
 	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info

@@ -6,7 +6,14 @@ from panels import write_walmart
 from workbench.config import compose, section
 from workbench.data import load_data
 from workbench.forecast.series import quantile_column
-from workbench.inventory import run_inventory_study, series_economics
+from workbench.inventory import (
+    POLICIES,
+    policy_levels,
+    run_inventory_study,
+    series_economics,
+    service_table,
+)
+from workbench.inventory.study import Cube, _interp_cost_at
 
 
 def _perfect_forecasts(panel, horizon, quantiles, spread=0.2):
@@ -42,9 +49,57 @@ def test_a_better_forecast_is_worth_money(tiny_panel):
     bad = good.with_columns(pl.lit("biased").alias("model"),
                             *[(pl.col(c) * 0.3) for c in ["mean", *[quantile_column(q) for q in qs]]])
     study = run_inventory_study(tiny_panel, pl.concat([bad, good]), ["biased", "oracle"], qs, inv)
-    res = {r["forecaster"]: r for r in study.results.filter(pl.col("policy") == "(s,S)").iter_rows(named=True)}
-    assert res["oracle"]["fill_rate"] > res["biased"]["fill_rate"]
-    assert res["oracle"]["total_cost"] < res["biased"]["total_cost"]
-    assert np.isfinite(study.plan.objective) and study.plan.status == "optimal"
-    with pytest.raises(ValueError, match="inventory.plan_quantile=0.9 is not among"):
+    for policy in POLICIES:
+        res = {r["forecaster"]: r for r in study.results.filter(pl.col("policy") == policy).iter_rows(named=True)}
+        assert res["oracle"]["fill_rate"] > res["biased"]["fill_rate"], policy
+        assert res["oracle"]["total_cost"] < res["biased"]["total_cost"], policy
+    assert set(study.plans) == {"LP plan", "scenario LP", "MIP plan"}
+    assert all(p.status.startswith("optimal") for p in study.plans.values())
+    # the deterministic plan prices its limits; transfers run between the two channels
+    assert set(study.shadow_prices["family"]) == {"warehouse", "supplier", "budget"}
+    assert set(study.shadow_prices.filter(family="warehouse")["name"]) == {"online", "store"}
+    assert study.plans["LP plan"].transfers.shape[0] == 2 * tiny_panel.static.height
+    # a curve per policy and forecaster, and costs at equal service where both reach it
+    assert study.tradeoff.group_by("policy", "forecaster").len()["len"].to_list() == [len(inv.tradeoff_levels)] * 4
+    # a forecast at 30% of demand never reaches the oracle's service: no like-for-like row, and a note says so
+    assert study.equal_service.height == 0
+    assert any("no common fill rate" in note for note in study.notes)
+    with pytest.raises(ValueError, match="inventory.lp.plan_quantile=0.9 is not among"):
         run_inventory_study(tiny_panel, good.drop("q90"), ["oracle"], [q for q in qs if q != 0.9], inv)
+
+
+def test_service_levels_by_abc_and_xyz():
+    table = service_table({"A": 0.98, "AZ": 0.9, "B": 0.95, "C": 0.9})
+    lookup = {(r["abc"], r["xyz"]): r["service_level"] for r in table.iter_rows(named=True)}
+    assert lookup[("A", "X")] == 0.98 and lookup[("A", "Z")] == 0.9 and lookup[("C", "Y")] == 0.9
+    with pytest.raises(ValueError, match="no level for class BX"):
+        service_table({"A": 0.98, "C": 0.9})
+    with pytest.raises(ValueError, match=r"unknown classes \['D'\]"):
+        service_table({"A": 0.98, "B": 0.95, "C": 0.9, "D": 0.5})
+    with pytest.raises(ValueError, match=r"inventory.service_levels.A=1.5"):
+        service_table({"A": 1.5, "B": 0.95, "C": 0.9})
+
+
+def test_quantile_levels_follow_the_forecast():
+    """A forecast with a weekly peak moves the order-up-to level with it, and the level is the
+    sum of the days' quantiles over the cover."""
+    n, H = 2, 14
+    mean = np.tile(np.where(np.arange(H) % 7 == 5, 30.0, 10.0), (n, 1))
+    levels = np.array([0.05, 0.5, 0.95])
+    values = np.stack([mean * 0.5, mean, mean * 1.5], axis=-1)
+    cube = Cube(mean=mean, values=values, levels=levels)
+    econ = pl.DataFrame({"lead_time": [2, 2], "holding_cost": [0.1, 0.1], "order_cost": [10.0, 10.0],
+                         "service_level": [0.5, 0.95], "shortage_cost": [5.0, 5.0]})
+    lv = policy_levels(cube, econ, H, review=1, rho=1.0)
+    S = lv["(R,S) quantile"]["S"]
+    # day 3 covers days 4 and 5 (the peak): median 10 + 30, q95 1.5 x that
+    assert S[0, 3] == pytest.approx(40.0) and S[1, 3] == pytest.approx(60.0)
+    assert S[0, 0] == pytest.approx(20.0)
+
+
+def test_cost_at_equal_service_interpolates_each_curve():
+    trade = pl.DataFrame({"policy": ["p"] * 4, "forecaster": ["a", "a", "b", "b"],
+                          "fill_rate": [0.8, 0.9, 0.85, 0.95], "total_cost": [100.0, 200.0, 50.0, 150.0]})
+    eq = _interp_cost_at(trade, [0.875])
+    assert eq.sort("forecaster")["total_cost"].to_list() == pytest.approx([175.0, 75.0])
+    assert _interp_cost_at(trade, [0.97])["total_cost"].null_count() == 2  # beyond both curves

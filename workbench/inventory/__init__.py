@@ -1,38 +1,77 @@
-"""Inventory stage: textbook policies, the replenishment LP, closed-loop simulation."""
+"""Inventory stage: textbook policies, replenishment plans in cvxpy, closed-loop simulation."""
 
-from workbench.inventory.lp import PlanResult, replenishment_lp
+from workbench.inventory.lp import (
+    Limits,
+    PlanInfeasible,
+    PlanItems,
+    PlanResult,
+    Transfers,
+    plan_replenishment,
+)
 from workbench.inventory.policies import (
+    cost_service_level,
+    critical_fractile,
     eoq,
     newsvendor_normal,
     newsvendor_quantile,
     normal_sd_from_quantiles,
+    order_up_to_level,
+    quantile_at,
+    reorder_order_up_to,
     reorder_point,
+    reorder_quantity,
     safety_stock,
 )
-from workbench.inventory.simulate import Costs, PlanPolicy, ReorderPolicy, SimResult, simulate
+from workbench.inventory.simulate import (
+    Costs,
+    OrderUpToPolicy,
+    PlanPolicy,
+    ReorderPolicy,
+    ReorderQuantityPolicy,
+    SimResult,
+    simulate,
+)
 from workbench.inventory.study import (
+    POLICIES,
     InventoryStudy,
-    policy_parameters,
+    demand_scenarios,
+    policy_levels,
     run_inventory_study,
     series_economics,
+    service_table,
 )
 
 __all__ = [
+    "POLICIES",
     "Costs",
     "InventoryStudy",
+    "Limits",
+    "OrderUpToPolicy",
+    "PlanInfeasible",
+    "PlanItems",
     "PlanPolicy",
     "PlanResult",
     "ReorderPolicy",
+    "ReorderQuantityPolicy",
     "SimResult",
+    "Transfers",
+    "cost_service_level",
+    "critical_fractile",
+    "demand_scenarios",
     "eoq",
     "newsvendor_normal",
     "newsvendor_quantile",
     "normal_sd_from_quantiles",
-    "policy_parameters",
+    "order_up_to_level",
+    "plan_replenishment",
+    "policy_levels",
+    "quantile_at",
+    "reorder_order_up_to",
     "reorder_point",
-    "replenishment_lp",
+    "reorder_quantity",
     "run_inventory_study",
     "safety_stock",
     "series_economics",
+    "service_table",
     "simulate",
 ]

@@ -1,106 +1,491 @@
-"""Multi-item, multi-period replenishment LP in cvxpy: one problem over all items.
+"""Multi-item, multi-period replenishment planning in cvxpy: one problem over all items.
 
-Decision: ``a[i, t]``, units of item i arriving at the start of period t (ordered
-``L_i`` periods earlier, so ``a[i, t] = 0`` for ``t < L_i``), and sales ``u[i, t]``.
-With lost sales and stock ``I = I0 + cumsum(a - u)``::
+Rows are series (an item at a location or sales channel), columns periods. The order
+plan ``q[i, t]`` (placed at the end of period t, sold from period ``t + L_i``) is one
+decision for all demand scenarios; per scenario the plan ships ``s``, keeps stock ``I``
+and, with backorders, carries a backlog ``B``. With ``a`` the arrivals (the orders moved
+on by their lead times, plus what is already in the pipeline) and ``x`` transfers
+between the locations of an item::
 
-    minimise   sum h_i I[i,t] + c_i a[i,t] + p_i (d[i,t] - u[i,t]) + o sum overflow[g,t]
-    subject to 0 <= u <= d,  I >= 0,  a >= 0,  a[i, t] = 0 for t < L_i,
-               sum_{i in g} v_i I[i,t] <= cap_g + overflow[g,t]       (warehouse volume)
+    minimise   E_scen[ h I + p (d - s)  (lost sales)  or  h I + b B  (backorders)
+                       + transfer cost x ]  +  c q  +  K y  +  penalties
+               (+ lambda CVaR_alpha of the scenario cost)
+    subject to I_t = I_{t-1} + a_t + x_in,t - x_out,t - s_t,   I >= 0
+               lost sales: s <= d          backorders: B_t = B_{t-1} + d_t - s_t >= 0
+               warehouse:  sum_i v_i (I_t + s_t) <= cap_w,t     (stock after receipt)
+               supplier:   sum_i q_i,t <= cap_k,t               (units ordered)
+               budget:     sum_i unit_cost_i q_i,t <= budget_t  (purchasing spend)
+               service:    s >= beta d  (lost sales)  or  B <= (1 - beta) d
+               mixed-integer variant: q = pack k, k integer; moq y <= q <= M y, y binary
 
-Orders may be restricted to review periods (every R-th period). ``c_i`` is the ordering cost per unit (the fixed cost per order spread over the
-EOQ batch, so that the LP stays linear), ``p_i`` the shortage cost. Capacity is
-soft: space beyond ``cap_g`` can be rented at ``o`` per volume unit and period,
-so the plan always exists and the dual of the capacity row is the value of one
-more unit of space. Everything is built from matrices over all items at once.
+With ``objective="profit"`` the same plan maximises revenue ``price s`` less all the
+costs. A limit named in ``Limits.penalty`` is soft: it may be exceeded at that cost per
+unit (volume, unit or money) and period, so the plan always exists. When a hard limit
+cannot be met, the plan is re-solved with every hard limit made elastic and the error
+names the limits and periods that had to give way, by how much.
+
+Everything is built from sparse matrices over all rows at once: no Python loop per item.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+import warnings
+from dataclasses import dataclass, field
 
 import cvxpy as cp
 import numpy as np
+import polars as pl
 import scipy.sparse as sp
+
+LIMITS = ("warehouse", "supplier", "budget", "service")
+
+
+@dataclass
+class PlanItems:
+    """Per-series inputs; ``demand`` is ``(n, T)`` or scenarios ``(S, n, T)``."""
+
+    demand: np.ndarray
+    start_stock: np.ndarray
+    lead_time: np.ndarray  # periods, >= 1
+    holding_cost: np.ndarray  # per unit and period
+    shortage_cost: np.ndarray  # per unit lost, or per unit and period backordered
+    unit_order_cost: np.ndarray | float = 0.0  # per unit ordered (purchase price, or fixed cost spread)
+    order_cost: np.ndarray | float = 0.0  # fixed cost per order: the mixed-integer variant only
+    unit_cost: np.ndarray | float = 0.0  # purchase price, for the budget
+    price: np.ndarray | float = 0.0  # selling price, for the profit objective
+    volume: np.ndarray | float = 1.0
+    warehouse: np.ndarray | int = 0  # index into Limits.warehouse
+    supplier: np.ndarray | int = 0  # index into Limits.supplier
+    moq: np.ndarray | float = 0.0  # minimum order quantity (mixed-integer variant)
+    case_pack: np.ndarray | float = 1.0  # orders are whole cases (mixed-integer variant)
+    pipeline: np.ndarray | None = None  # (n, T) arrivals already on order
+    names: list[str] | None = None  # series names, for messages
+
+
+@dataclass
+class Limits:
+    """Capacities, each a scalar, one value per group, or per group and period."""
+
+    warehouse: np.ndarray | None = None  # (W,) or (W, T): volume after receipt
+    supplier: np.ndarray | None = None  # (K,) or (K, T): units ordered per period
+    budget: np.ndarray | float | None = None  # () or (T,): purchasing spend per period
+    min_service: float = 0.0  # share of each period's demand that must be served on time
+    penalty: dict[str, float] = field(default_factory=dict)  # soft limits: cost per unit beyond
+    warehouse_names: list[str] | None = None
+    supplier_names: list[str] | None = None
+
+
+@dataclass
+class Transfers:
+    """Arcs between rows (the same item at two locations) and the cost per unit moved."""
+
+    source: np.ndarray
+    target: np.ndarray
+    cost: np.ndarray | float
 
 
 @dataclass
 class PlanResult:
-    arrivals: np.ndarray  # (items, periods)
-    orders: np.ndarray  # (items, periods), by the period the order is placed
-    stock: np.ndarray  # end-of-period stock
-    sales: np.ndarray
-    overflow: np.ndarray  # (groups, periods)
-    capacity_price: np.ndarray  # (groups, periods): dual of the capacity rows, >= 0
-    objective: float
+    orders: np.ndarray  # (n, T), by the period the order is placed
+    arrivals: np.ndarray  # (n, T), including the pipeline
+    stock: np.ndarray  # (n, T) end-of-period stock, mean over scenarios
+    sales: np.ndarray  # (n, T) shipped, mean over scenarios
+    backlog: np.ndarray  # (n, T) mean over scenarios (zeros with lost sales)
+    transfers: np.ndarray  # (arcs, T) mean over scenarios
+    scenario_stock: np.ndarray  # (S, n, T)
+    scenario_sales: np.ndarray  # (S, n, T)
+    scenario_cost: np.ndarray  # (S,) operating + ordering cost in each scenario
+    excess: dict[str, np.ndarray]  # soft limits: how far each was exceeded, per group and period
+    shadow_prices: pl.DataFrame  # family, name, period, limit, used, excess, shadow_price
+    objective: float  # the cost minimised, or the profit maximised
+    expected_cost: float
+    cvar: float | None
     status: str
+    build_seconds: float
     solve_seconds: float
+    integer: bool
 
 
-def replenishment_lp(
-    demand: np.ndarray,
-    start_stock: np.ndarray,
-    lead_time: np.ndarray,
-    holding_cost: np.ndarray,
-    unit_order_cost: np.ndarray,
-    shortage_cost: np.ndarray,
-    volume: np.ndarray,
-    group: np.ndarray,
-    capacity: np.ndarray,
-    overflow_cost: float,
-    solver: str = "HIGHS",
-    order_every: int = 1,
-) -> PlanResult:
-    """Solve the plan above. ``group[i]`` indexes ``capacity`` (one warehouse per group).
+class PlanInfeasible(ValueError):
+    """A hard limit cannot be met; the message names which and where."""
 
-    ``order_every`` = R restricts orders to every R-th period (0, R, 2R, ...), a periodic
-    review that keeps the number of orders, and so the fixed ordering cost, in check.
-    """
-    d = np.asarray(demand, dtype=float)
-    n, horizon = d.shape
-    lead = np.asarray(lead_time, dtype=int)
-    if np.any(lead < 1):
-        raise ValueError(f"replenishment_lp: lead times must be >= 1 period; got {int(lead.min())}")
+
+def _per_row(value, n: int, name: str, dtype=float) -> np.ndarray:
+    arr = np.broadcast_to(np.asarray(value, dtype=dtype), (n,)).copy() if np.ndim(value) == 0 else np.asarray(value, dtype=dtype)
+    if arr.shape != (n,):
+        raise ValueError(f"plan_replenishment: {name} has shape {arr.shape}; expected one value per series ({n},)")
+    if dtype is float and not np.all(np.isfinite(arr)):
+        bad = int(np.flatnonzero(~np.isfinite(arr))[0])
+        raise ValueError(f"plan_replenishment: {name} of series {bad} is {arr[bad]}; expected a finite number")
+    return arr
+
+
+def _per_group_period(value, groups: int, horizon: int, name: str) -> np.ndarray:
+    arr = np.asarray(value, dtype=float)
+    if arr.ndim == 0:
+        arr = np.full((groups, horizon), float(arr))
+    elif arr.ndim == 1:
+        if arr.size != groups:
+            raise ValueError(f"plan_replenishment: limit '{name}' has {arr.size} values for {groups} groups")
+        arr = np.repeat(arr[:, None], horizon, axis=1)
+    if arr.shape != (groups, horizon):
+        raise ValueError(f"plan_replenishment: limit '{name}' has shape {arr.shape}; expected ({groups}, {horizon})")
+    if np.any(~(arr >= 0)):
+        g, t = np.argwhere(~(arr >= 0))[0]
+        raise ValueError(f"plan_replenishment: limit '{name}' of group {g} in period {t} is {arr[g, t]}; expected >= 0")
+    return arr
+
+
+def _check(items: PlanItems, limits: Limits):
+    d = np.asarray(items.demand, dtype=float)
+    d = d[None] if d.ndim == 2 else d
+    if d.ndim != 3:
+        raise ValueError(f"plan_replenishment: demand has shape {d.shape}; expected (series, periods) or (scenarios, series, periods)")
     if np.any(d < 0) or not np.all(np.isfinite(d)):
-        bad = np.argwhere(~np.isfinite(d) | (d < 0))[0]
-        raise ValueError(f"replenishment_lp: demand of item {bad[0]} in period {bad[1]} is {d[tuple(bad)]}; expected >= 0")
-    capacity = np.asarray(capacity, dtype=float)
-    n_groups = capacity.size
-    G = sp.csr_matrix((np.asarray(volume, dtype=float), (np.asarray(group), np.arange(n))), shape=(n_groups, n))
-    order_day = np.arange(horizon)[None, :] - lead[:, None]  # when an arrival was ordered
-    blocked = ((order_day < 0) | (order_day % max(order_every, 1) != 0)).astype(float)
+        s, i, t = np.argwhere(~np.isfinite(d) | (d < 0))[0]
+        raise ValueError(f"plan_replenishment: demand of series {i} in period {t} (scenario {s}) is {d[s, i, t]}; expected >= 0")
+    n = d.shape[1]
+    lead = _per_row(items.lead_time, n, "lead_time", dtype=int)
+    if np.any(lead < 1):
+        raise ValueError(f"plan_replenishment: lead times must be >= 1 period; series {int(np.argmin(lead))} has {int(lead.min())}")
+    for name in ("start_stock", "holding_cost", "shortage_cost", "unit_order_cost", "order_cost", "unit_cost",
+                 "price", "volume", "moq"):
+        arr = _per_row(getattr(items, name), n, name)
+        if np.any(arr < 0):
+            bad = int(np.flatnonzero(arr < 0)[0])
+            raise ValueError(f"plan_replenishment: {name} of series {bad} is {arr[bad]}; expected >= 0")
+    unknown = set(limits.penalty) - set(LIMITS)
+    if unknown:
+        raise ValueError(f"plan_replenishment: soft limits {sorted(unknown)} unknown; expected some of {list(LIMITS)}")
+    if not 0.0 <= limits.min_service <= 1.0:
+        raise ValueError(f"plan_replenishment: min_service={limits.min_service}; expected a share in [0, 1]")
+    return d, lead
 
-    a = cp.Variable((n, horizon), nonneg=True, name="arrivals")
-    u = cp.Variable((n, horizon), nonneg=True, name="sales")
-    over = cp.Variable((n_groups, horizon), nonneg=True, name="overflow")
-    stock = np.asarray(start_stock, dtype=float)[:, None] + cp.cumsum(a - u, axis=1)
-    capacity_rows = G @ stock <= capacity[:, None] + over
-    constraints = [u <= d, stock >= 0, cp.multiply(blocked, a) == 0, capacity_rows]
-    cost = (
-        cp.sum(holding_cost @ stock)
-        + cp.sum(unit_order_cost @ a)
-        + cp.sum(shortage_cost @ (d - u))
-        + overflow_cost * cp.sum(over)
-    )
-    problem = cp.Problem(cp.Minimize(cost), constraints)
-    problem.solve(solver=solver)
-    if problem.status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE):
-        raise RuntimeError(
-            f"replenishment LP ended '{problem.status}' with {solver}: the plan over {n} items and"
-            f" {horizon} periods has no optimum (check negative costs or capacities)"
+
+def _order_slots(lead: np.ndarray, horizon: int, order_every: int):
+    """The (row, period) pairs where an order may be placed: review periods whose order
+    arrives within the horizon. Returns sparse maps from slots to orders and arrivals."""
+    n = lead.size
+    t = np.arange(horizon)
+    allowed = (t[None, :] % max(order_every, 1) == 0) & (t[None, :] + lead[:, None] < horizon)
+    rows, cols = np.nonzero(allowed)
+    m = rows.size
+    ones = np.ones(m)
+    to_orders = sp.csr_matrix((ones, (rows * horizon + cols, np.arange(m))), shape=(n * horizon, m))
+    to_arrivals = sp.csr_matrix((ones, (rows * horizon + cols + lead[rows], np.arange(m))), shape=(n * horizon, m))
+    return rows, cols, to_orders, to_arrivals
+
+
+def _build(items: PlanItems, limits: Limits, objective: str, shortage: str, order_every: int, integer: bool,
+           cvar_alpha: float | None, cvar_weight: float, transfers: Transfers | None, elastic: bool):
+    d, lead = _check(items, limits)
+    S, n, T = d.shape
+    N = S * n
+    vec = lambda name: _per_row(getattr(items, name), n, name)  # noqa: E731
+    h, p, c_unit, K, price, vol = (vec(k) for k in ("holding_cost", "shortage_cost", "unit_order_cost", "order_cost", "price", "volume"))
+    unit_cost, moq, i0 = vec("unit_cost"), vec("moq"), vec("start_stock")
+    pack = np.maximum(vec("case_pack"), 1e-9)
+    profit = objective == "profit"
+    if objective not in ("cost", "profit"):
+        raise ValueError(f"plan_replenishment: objective='{objective}'; expected 'cost' or 'profit'")
+    if shortage not in ("lost_sales", "backorder"):
+        raise ValueError(f"plan_replenishment: shortage='{shortage}'; expected 'lost_sales' or 'backorder'")
+
+    rows, cols, to_orders, to_arrivals = _order_slots(lead, T, order_every)
+    m = rows.size
+    extra = []  # (variable, objective coefficient) pairs for the order decisions
+    if m:
+        if integer:
+            cases = cp.Variable(m, integer=True, name="cases")
+            placed = cp.Variable(m, boolean=True, name="placed")
+            z = cp.multiply(pack[rows], cases)
+            # an order is at least the MOQ and at most what the horizon could sell (big-M)
+            reach = d.max(axis=0).sum(axis=1)[rows]
+            if transfers is not None and np.size(transfers.source):
+                reach = np.full(m, d.max(axis=0).sum())  # stock can move on to other rows
+            big = np.maximum(reach + pack[rows], moq[rows])
+            order_rows = [cases >= 0, z <= cp.multiply(big, placed), z >= cp.multiply(moq[rows], placed)]
+            extra.append(K[rows] @ placed)
+        else:
+            z = cp.Variable(m, nonneg=True, name="orders")
+            order_rows = []
+        q = cp.reshape(to_orders @ z, (n, T), order="C")
+        a = cp.reshape(to_arrivals @ z, (n, T), order="C")
+    else:
+        q = a = np.zeros((n, T))
+        order_rows = []
+    pipe = np.zeros((n, T))
+    if items.pipeline is not None:
+        given = np.asarray(items.pipeline, dtype=float)
+        if given.ndim != 2 or given.shape[0] != n or np.any(given < 0) or not np.all(np.isfinite(given)):
+            raise ValueError(f"plan_replenishment: pipeline has shape {given.shape}; expected ({n}, periods) of finite arrivals >= 0")
+        pipe[:, : min(T, given.shape[1])] = given[:, :T]
+    rep = sp.kron(np.ones((S, 1)), sp.eye(n), format="csr")  # scenario rows from item rows
+    arrivals = rep @ (a + pipe)
+    dd = d.reshape(N, T)
+
+    stock = cp.Variable((N, T), nonneg=True, name="stock")
+    ship = cp.Variable((N, T), nonneg=True, name="shipped")
+    flow = arrivals - ship
+    n_arcs = 0
+    if transfers is not None and np.size(transfers.source):
+        src, dst = np.asarray(transfers.source, dtype=int), np.asarray(transfers.target, dtype=int)
+        n_arcs = src.size
+        arc_cost = np.broadcast_to(np.asarray(transfers.cost, dtype=float), (n_arcs,))
+        move = cp.Variable((S * n_arcs, T), nonneg=True, name="transfers")
+        arc = np.arange(S * n_arcs)
+        off = np.repeat(np.arange(S) * n, n_arcs)
+        incidence = (
+            sp.csr_matrix((np.ones(S * n_arcs), (np.tile(dst, S) + off, arc)), shape=(N, S * n_arcs))
+            - sp.csr_matrix((np.ones(S * n_arcs), (np.tile(src, S) + off, arc)), shape=(N, S * n_arcs))
         )
-    arrivals = np.maximum(a.value, 0.0)
-    orders = np.zeros_like(arrivals)
-    rows, cols = np.nonzero(arrivals > 1e-9)
-    orders[rows, cols - lead[rows]] = arrivals[rows, cols]
+        flow = flow + incidence @ move
+    else:
+        move = None
+    prev = cp.hstack([np.tile(i0, S)[:, None], stock[:, :-1]]) if T > 1 else np.tile(i0, S)[:, None]
+    cons = [*order_rows, stock == prev + flow]
+    if shortage == "lost_sales":
+        cons.append(ship <= dd)
+        backlog = None
+        short_cost = cp.sum(cp.multiply(np.tile(p, S)[:, None], dd - ship), axis=1)
+    else:
+        backlog = cp.Variable((N, T), nonneg=True, name="backlog")
+        prev_b = cp.hstack([np.zeros((N, 1)), backlog[:, :-1]]) if T > 1 else np.zeros((N, 1))
+        cons.append(backlog == prev_b + dd - ship)
+        short_cost = cp.sum(cp.multiply(np.tile(p, S)[:, None], backlog), axis=1)
+
+    # --- limits: (family, group names, limit array, used expression, scale of a scenario row)
+    soft = dict(limits.penalty)
+    families = []
+    if limits.warehouse is not None:
+        wh = _per_row(items.warehouse, n, "warehouse", dtype=int)
+        W = int(np.asarray(limits.warehouse).shape[0]) if np.ndim(limits.warehouse) else int(wh.max()) + 1
+        cap = _per_group_period(limits.warehouse, W, T, "warehouse")
+        Wm = sp.kron(sp.eye(S), sp.csr_matrix((vol, (wh, np.arange(n))), shape=(W, n)), format="csr")
+        families.append(("warehouse", limits.warehouse_names or [str(g) for g in range(W)], np.tile(cap, (S, 1)),
+                         Wm @ (stock + ship), S))
+    if limits.supplier is not None and m:
+        sup = _per_row(items.supplier, n, "supplier", dtype=int)
+        Kn = int(np.asarray(limits.supplier).shape[0]) if np.ndim(limits.supplier) else int(sup.max()) + 1
+        cap = _per_group_period(limits.supplier, Kn, T, "supplier")
+        Km = sp.csr_matrix((np.ones(n), (sup, np.arange(n))), shape=(Kn, n))
+        families.append(("supplier", limits.supplier_names or [str(k) for k in range(Kn)], cap, Km @ q, 1))
+    if limits.budget is not None and m:
+        cap = _per_group_period(np.atleast_1d(np.asarray(limits.budget, dtype=float))[None, :]
+                                if np.ndim(limits.budget) else limits.budget, 1, T, "budget")
+        families.append(("budget", ["budget"], cap, cp.reshape(unit_cost @ q, (1, T), order="C"), 1))
+    beta = limits.min_service
+    service_rows = None
+    if beta > 0:
+        # as "used <= limit": unserved share of demand within its allowance
+        used = beta * dd - ship if shortage == "lost_sales" else backlog - (1 - beta) * dd
+        names = items.names or [str(i) for i in range(n)]
+        service_rows = ("service", [f"{nm}" for nm in names] * S, np.zeros((N, T)), used, S)
+        families.append(service_rows)
+
+    penalties, handles = [], []
+    for fam, names, cap, used, scen in families:
+        make_soft = fam in soft or (elastic and fam not in soft)
+        if make_soft:
+            over = cp.Variable(cap.shape, nonneg=True, name=f"excess_{fam}")
+            row = used <= cap + over
+            weight = (0.0 if fam in soft else 1.0) if elastic else soft[fam]
+            scale = 1.0 / S if scen == S else 1.0  # scenario rows are weighted by probability
+            penalties.append(weight * scale * cp.sum(over))
+        else:
+            over, row = None, used <= cap
+        cons.append(row)
+        handles.append((fam, names, cap, used, scen, over, row))
+
+    # --- objective
+    hold = cp.sum(cp.multiply(np.tile(h, S)[:, None], stock), axis=1)
+    row_cost = hold + short_cost
+    if profit:
+        row_cost = row_cost - cp.sum(cp.multiply(np.tile(price, S)[:, None], ship), axis=1)
+    agg = sp.kron(sp.eye(S), np.ones((1, n)), format="csr")
+    scen_cost = agg @ row_cost
+    if n_arcs:
+        per_arc = cp.sum(move, axis=1)
+        arc_agg = sp.kron(sp.eye(S), np.ones((1, n_arcs)), format="csr")
+        scen_cost = scen_cost + arc_agg @ cp.multiply(np.tile(arc_cost, S), per_arc)
+    first = (c_unit @ cp.sum(q, axis=1)) if m else 0.0
+    for e in extra:
+        first = first + e
+    expected = cp.sum(scen_cost) / S + first
+    eta = cvar_expr = None
+    if cvar_alpha is not None and cvar_weight > 0:
+        eta = cp.Variable(name="var")
+        if not 0.0 < cvar_alpha < 1.0:
+            raise ValueError(f"plan_replenishment: cvar_alpha={cvar_alpha}; expected in (0, 1)")
+        tail = cp.sum(cp.pos(scen_cost + first - eta)) / ((1 - cvar_alpha) * S)
+        goal = expected + cvar_weight * (eta + tail)
+        cvar_expr = eta + tail
+    else:
+        goal = expected
+    if elastic:
+        goal = cp.sum(cp.hstack(penalties)) if penalties else cp.Constant(0.0)
+    elif penalties:
+        goal = goal + cp.sum(cp.hstack(penalties))
+    problem = cp.Problem(cp.Minimize(goal), cons)
+    return problem, dict(q=q, a=a, pipe=pipe, stock=stock, ship=ship, backlog=backlog, move=move, n_arcs=n_arcs,
+                         handles=handles, scen_cost=scen_cost, first=first, eta=eta, S=S, n=n, T=T, profit=profit,
+                         dd=dd, expected=expected, cvar=cvar_expr, cases=cases if (integer and m) else None)
+
+
+def _solve(problem: cp.Problem, solver: str, integer: bool, mip_gap: float, time_limit: float | None):
+    opts = {}
+    if solver.upper() == "HIGHS":
+        if integer:
+            opts["mip_rel_gap"] = mip_gap
+        if time_limit:
+            opts["time_limit"] = float(time_limit)
+    problem.solve(solver=solver, **opts)
+
+
+def _value(x, shape):
+    if x is None:
+        return np.zeros(shape)
+    v = x.value if hasattr(x, "value") else x
+    return np.zeros(shape) if v is None else np.asarray(v, dtype=float).reshape(shape)
+
+
+def _describe_infeasible(h: dict, soft: dict, limit: int = 6) -> str:
+    """The hard limits the elastic probe had to exceed, by family, group and period."""
+    found: dict[tuple, float] = {}
+    for fam, names, cap, _used, _scen, over, _row in h["handles"]:
+        if fam in soft or over is None or over.value is None:
+            continue
+        ex = np.asarray(over.value).reshape(cap.shape)
+        for g, t in np.argwhere(ex > 1e-6):
+            key = (fam, names[g % len(names)], int(t), float(cap[g, t]))
+            found[key] = max(found.get(key, 0.0), float(ex[g, t]))
+    parts = []
+    for (fam, name, t, cap), ex in sorted(found.items(), key=lambda kv: (kv[0][2], -kv[1]))[:limit]:
+        parts.append({
+            "warehouse": f"warehouse '{name}' volume {cap:,.4g} in period {t} (exceeded by {ex:,.4g})",
+            "supplier": f"supplier '{name}' capacity {cap:,.4g} units in period {t} (exceeded by {ex:,.4g})",
+            "budget": f"purchasing budget {cap:,.4g} in period {t} (exceeded by {ex:,.4g})",
+            "service": f"minimum service of series '{name}' in period {t} (short by {ex:,.4g})",
+        }[fam])
+    more = len(found) - len(parts)
+    return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
+
+
+def plan_replenishment(
+    items: PlanItems,
+    limits: Limits | None = None,
+    *,
+    objective: str = "cost",
+    shortage: str = "lost_sales",
+    order_every: int = 1,
+    integer: bool = False,
+    cvar_alpha: float | None = None,
+    cvar_weight: float = 0.0,
+    transfers: Transfers | None = None,
+    solver: str = "HIGHS",
+    mip_gap: float = 0.01,
+    time_limit: float | None = None,
+) -> PlanResult:
+    """Solve the plan in the module docstring. See :class:`PlanItems`, :class:`Limits`.
+
+    ``order_every`` = R restricts orders to every R-th period (0, R, 2R, ...).
+    ``integer`` solves the mixed-integer variant (case packs, MOQs and a fixed cost per order).
+    ``cvar_alpha``/``cvar_weight`` add ``weight * CVaR_alpha`` of the scenario cost.
+
+    Raises :class:`PlanInfeasible` naming the limits that cannot be met.
+    """
+    limits = limits or Limits()
+    with warnings.catch_warnings():
+        # cvxpy's bound propagation multiplies infinite bounds by zero on the way; harmless
+        warnings.filterwarnings("ignore", "invalid value encountered in matmul", RuntimeWarning)
+        return _plan(items, limits, objective, shortage, order_every, integer, cvar_alpha, cvar_weight, transfers,
+                     solver, mip_gap, time_limit)
+
+
+def _plan(items, limits, objective, shortage, order_every, integer, cvar_alpha, cvar_weight, transfers,
+          solver, mip_gap, time_limit) -> PlanResult:
+    t0 = time.perf_counter()
+    args = (objective, shortage, order_every, integer, cvar_alpha, cvar_weight, transfers)
+    problem, h = _build(items, limits, *args, elastic=False)
+    build = time.perf_counter() - t0
+    _solve(problem, solver, integer, mip_gap, time_limit)
+    solve = time.perf_counter() - t0 - build
+    undecided = getattr(cp, "INFEASIBLE_OR_UNBOUNDED", "infeasible_or_unbounded")
+    if problem.status in (cp.INFEASIBLE, cp.INFEASIBLE_INACCURATE, undecided):
+        probe, hp = _build(items, limits, *args, elastic=True)
+        _solve(probe, solver, integer, mip_gap, time_limit)
+        detail = _describe_infeasible(hp, limits.penalty) if probe.status in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE) else ""
+        if problem.status == undecided and not detail:
+            raise ValueError("the replenishment plan is unbounded: a cost or price lets the objective grow without limit")
+        raise PlanInfeasible(
+            "the replenishment plan cannot meet its hard limits: "
+            + (detail or "no single limit explains it")
+            + ". Raise those limits, or make them soft with a penalty (inventory.lp.penalty.<limit>)."
+        )
+    if problem.status in (cp.UNBOUNDED, cp.UNBOUNDED_INACCURATE):
+        raise ValueError("the replenishment plan is unbounded: a cost or price lets the objective grow without limit")
+    if problem.status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE) and not (
+        integer and problem.variables()[0].value is not None
+    ):
+        raise RuntimeError(f"the replenishment plan ended '{problem.status}' with {solver} and has no usable solution")
+    S, n, T = h["S"], h["n"], h["T"]
+    scen_stock = _value(h["stock"], (S, n, T))
+    scen_ship = _value(h["ship"], (S, n, T))
+    backlog = _value(h["backlog"], (S, n, T)).mean(axis=0)
+    first = float(_value(h["first"], ()))
+    scen_cost = _value(h["scen_cost"], (S,)) + first
+    shadow_rows, excess = [], {}
+    for fam, names, cap, used, scen, over, row in h["handles"]:
+        if fam == "service":
+            if over is not None:
+                excess["service"] = _value(over, cap.shape).reshape(scen, -1, T).mean(axis=0)
+            continue
+        groups = cap.shape[0] // scen
+        used_v = _value(used, cap.shape).reshape(scen, groups, T).max(axis=0)
+        dual = None if integer or row.dual_value is None else np.asarray(row.dual_value).reshape(scen, groups, T).sum(axis=0)
+        ex = np.zeros((groups, T)) if over is None else _value(over, cap.shape).reshape(scen, groups, T).mean(axis=0)
+        if over is not None:
+            excess[fam] = ex
+        g, t = np.meshgrid(np.arange(groups), np.arange(T), indexing="ij")
+        shadow_rows.append(pl.DataFrame({
+            "family": fam,
+            "name": [names[k] for k in g.ravel()],
+            "period": t.ravel(),
+            "limit": cap[:groups].ravel(),
+            "used": used_v.ravel(),
+            "excess": ex.ravel(),
+            "shadow_price": np.full(g.size, np.nan) if dual is None else dual.ravel(),
+        }))
+    shadow = pl.concat(shadow_rows) if shadow_rows else pl.DataFrame(
+        schema={"family": pl.String, "name": pl.String, "period": pl.Int64, "limit": pl.Float64,
+                "used": pl.Float64, "excess": pl.Float64, "shadow_price": pl.Float64})
+    cvar = None if h["cvar"] is None else float(h["cvar"].value)
+    orders = _value(h["q"], (n, T))
+    if h["cases"] is not None:  # whole cases, without the solver's integrality tolerance
+        cases = np.round(_value(h["cases"], (-1,)))
+        slots = np.zeros(n * T)
+        rows_, cols_, to_orders, _ = _order_slots(_per_row(items.lead_time, n, "lead_time", dtype=int), T, order_every)
+        slots = to_orders @ (cases * _per_row(items.case_pack, n, "case_pack")[rows_])
+        orders = slots.reshape(n, T)
+    orders[orders < 1e-7] = 0.0
     return PlanResult(
-        arrivals=arrivals,
-        orders=orders,
-        stock=np.asarray(stock.value),
-        sales=u.value,
-        overflow=over.value,
-        capacity_price=np.asarray(capacity_rows.dual_value),
-        objective=float(problem.value),
+        orders=np.maximum(orders, 0.0),
+        arrivals=np.maximum(_value(h["a"], (n, T)), 0.0) + h["pipe"],
+        stock=scen_stock.mean(axis=0),
+        sales=scen_ship.mean(axis=0),
+        backlog=backlog,
+        transfers=_value(h["move"], (S, h["n_arcs"], T)).mean(axis=0) if h["n_arcs"] else np.zeros((0, T)),
+        scenario_stock=scen_stock,
+        scenario_sales=scen_ship,
+        scenario_cost=scen_cost,
+        excess=excess,
+        shadow_prices=shadow,
+        objective=-float(problem.value) if h["profit"] else float(problem.value),
+        expected_cost=float(scen_cost.mean()),
+        cvar=cvar,
         status=problem.status,
-        solve_seconds=float(problem.solver_stats.solve_time or 0.0),
+        build_seconds=build,
+        solve_seconds=solve,
+        integer=integer,
     )

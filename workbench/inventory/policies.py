@@ -52,6 +52,43 @@ def newsvendor_normal(holding_cost, stockout_cost, demand_mean, demand_sd):
     return mu + sigma * z, (h + p) * sigma * norm.pdf(z)
 
 
+def quantile_at(quantile_levels, quantile_values, level):
+    """Read the quantile at ``level`` off a forecast's quantiles, interpolating linearly
+    between the given levels (clipped to the outermost ones); vectorised over rows.
+
+    ``quantile_values`` has the levels on its last axis; ``level`` broadcasts against the
+    other axes.
+
+    Examples
+    --------
+    >>> quantile_at([0.1, 0.5, 0.9], [[80.0, 100.0, 120.0], [0.0, 2.0, 6.0]], [0.7, 0.95]).tolist()
+    [110.0, 6.0]
+    """
+    levels = np.asarray(quantile_levels, dtype=float)
+    values = np.asarray(quantile_values, dtype=float)
+    if np.any(np.diff(levels) <= 0):
+        raise ValueError(f"quantile levels {levels.tolist()} must increase")
+    if levels.size == 1:
+        return np.broadcast_to(values[..., 0], np.broadcast_shapes(values.shape[:-1], np.shape(level))).copy()
+    f = np.clip(np.broadcast_to(np.asarray(level, dtype=float), values.shape[:-1]), levels[0], levels[-1])
+    hi = np.clip(np.searchsorted(levels, f, side="left"), 1, levels.size - 1)
+    w = (f - levels[hi - 1]) / (levels[hi] - levels[hi - 1])
+    take = lambda k: np.take_along_axis(values, k[..., None], axis=-1)[..., 0]  # noqa: E731
+    return take(hi - 1) + w * (take(hi) - take(hi - 1))
+
+
+def critical_fractile(holding_cost, stockout_cost):
+    """Newsvendor critical fractile ``p / (p + h)``.
+
+    Examples
+    --------
+    >>> round(float(critical_fractile(0.18, 0.70)), 4)
+    0.7955
+    """
+    h, p = np.asarray(holding_cost, dtype=float), np.asarray(stockout_cost, dtype=float)
+    return p / (p + h)
+
+
 def newsvendor_quantile(quantile_levels, quantile_values, holding_cost, stockout_cost):
     """Newsvendor order-up-to level read straight off forecast quantiles: the quantile
     at the critical fractile ``p / (p + h)``, interpolated linearly between the levels.
@@ -63,14 +100,62 @@ def newsvendor_quantile(quantile_levels, quantile_values, holding_cost, stockout
     >>> float(newsvendor_quantile([0.1, 0.5, 0.9], [80.0, 100.0, 120.0], holding_cost=1, stockout_cost=1))
     100.0
     """
-    levels = np.asarray(quantile_levels, dtype=float)
-    values = np.asarray(quantile_values, dtype=float)
-    fractile = np.asarray(stockout_cost, dtype=float) / (np.asarray(stockout_cost) + np.asarray(holding_cost))
-    fractile = np.clip(fractile, levels[0], levels[-1])
-    flat_vals = values.reshape(-1, levels.size)
-    flat_frac = np.broadcast_to(fractile, values.shape[:-1]).reshape(-1)
-    out = np.array([np.interp(f, levels, v) for f, v in zip(flat_frac, flat_vals, strict=True)])
-    return out.reshape(values.shape[:-1])
+    return quantile_at(quantile_levels, quantile_values, critical_fractile(holding_cost, stockout_cost))
+
+
+def cost_service_level(holding_cost, shortage_cost, review=1):
+    """Cost-optimal cycle service level of a periodic-review (R, S) policy when a unit short
+    costs ``p`` and a unit held ``h`` per period: ``1 - h R / p`` (Silver, Pyke & Thomas,
+    the B2 shortage cost), at least 0.
+
+    Examples
+    --------
+    >>> round(float(cost_service_level(holding_cost=0.01, shortage_cost=2.0, review=7)), 3)
+    0.965
+    """
+    h, p = np.asarray(holding_cost, dtype=float), np.asarray(shortage_cost, dtype=float)
+    return np.clip(1.0 - h * review / np.maximum(p, 1e-12), 0.0, 1.0)
+
+
+def order_up_to_level(demand_mean, demand_sd, review, lead_time, service_level):
+    """(R, S) periodic review: ``S = mu (R + L) + z sigma sqrt(R + L)``, the stock that
+    covers demand over the review period plus the lead time.
+
+    Examples
+    --------
+    >>> round(float(order_up_to_level(demand_mean=10, demand_sd=3, review=7, lead_time=2, service_level=0.95)), 2)
+    104.8
+    """
+    cover = np.asarray(review, dtype=float) + np.asarray(lead_time, dtype=float)
+    return np.asarray(demand_mean, dtype=float) * cover + safety_stock(service_level, demand_sd, cover)
+
+
+def reorder_quantity(demand_mean, demand_sd, lead_time, service_level, order_cost, holding_cost):
+    """(r, Q) continuous review: reorder point ``r = mu L + z sigma sqrt(L)`` and the EOQ
+    batch ``Q`` (demand and holding cost in the same period).
+
+    Examples
+    --------
+    >>> r, Q = reorder_quantity(10, 3, 4, 0.95, order_cost=50, holding_cost=0.1)
+    >>> round(float(r), 2), round(float(Q), 1)
+    (49.87, 100.0)
+    """
+    r = reorder_point(demand_mean, lead_time, safety_stock(service_level, demand_sd, lead_time))
+    q, _ = eoq(order_cost, holding_cost, demand_mean)
+    return r, q
+
+
+def reorder_order_up_to(demand_mean, demand_sd, lead_time, service_level, order_cost, holding_cost):
+    """(s, S) continuous review: ``s`` the reorder point, ``S = s + EOQ``.
+
+    Examples
+    --------
+    >>> s, S = reorder_order_up_to(10, 3, 4, 0.95, order_cost=50, holding_cost=0.1)
+    >>> round(float(s), 2), round(float(S), 2)
+    (49.87, 149.87)
+    """
+    r, q = reorder_quantity(demand_mean, demand_sd, lead_time, service_level, order_cost, holding_cost)
+    return r, r + q
 
 
 def safety_stock(service_level, demand_sd, lead_time, demand_mean=0.0, lead_time_sd=0.0):

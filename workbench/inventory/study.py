@@ -1,8 +1,27 @@
-"""The inventory study: forecast quantiles -> policy parameters -> plan -> simulation.
+"""The inventory study: forecast quantiles -> policy levels and plans -> closed-loop simulation.
 
 Everything is per series (item x channel where the data has channels) and
-vectorised over series: one polars query for the parameters, one cvxpy problem
-for the plan, one numpy loop over periods for each simulation.
+vectorised over series: one polars query for the economics, numpy over the
+(series, day, quantile) cube of each forecaster for the policy levels, one cvxpy
+problem per plan, one numpy loop over periods per simulation.
+
+Policies, each driven by every forecaster compared:
+
+* ``(s,S) normal``: reorder level = mean lead-time demand + z sigma, with sigma read off
+  the widest quantile pair under a normal assumption; S = s + EOQ. The textbook rule.
+* ``(R,S) quantile``: every R periods order up to the forecast's own quantile of demand
+  over R + L - 1 periods at the class's service target.
+* ``(r,Q) quantile``: reorder point = the lead-time demand quantile at the service
+  target, Q = EOQ.
+* ``(R,S) newsvendor``: as (R,S) quantile, at the cost-optimal service level
+  ``1 - h R / p`` instead of a target.
+
+Levels follow the forecast day by day (a weekly pattern moves them). Quantiles of a
+sum over days are sums of the days' quantiles: the days' errors are taken as fully
+correlated (``inventory.error_correlation`` = 1), which the normal policy can relax.
+Plans: the LP against one forecast quantile, the scenario LP (expected cost plus
+CVaR) against demand paths drawn from the quantiles, and the mixed-integer plan with
+case packs, MOQs and the fixed cost per order. Plans run open-loop in the simulation.
 """
 
 from __future__ import annotations
@@ -11,13 +30,29 @@ from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
+from scipy.stats import norm
 
 from workbench.data.classes import abc_classes
 from workbench.data.panel import DATE, DEMAND, DemandPanel
+from workbench.data.quality import xyz_classes
 from workbench.forecast.series import period, quantile_column
-from workbench.inventory.lp import PlanResult, replenishment_lp
-from workbench.inventory.policies import eoq, normal_sd_from_quantiles, safety_stock
-from workbench.inventory.simulate import Costs, PlanPolicy, ReorderPolicy, SimResult, simulate
+from workbench.inventory.lp import Limits, PlanItems, PlanResult, Transfers, plan_replenishment
+from workbench.inventory.policies import (
+    cost_service_level,
+    eoq,
+    normal_sd_from_quantiles,
+    quantile_at,
+)
+from workbench.inventory.simulate import (
+    Costs,
+    OrderUpToPolicy,
+    PlanPolicy,
+    Policy,
+    ReorderPolicy,
+    ReorderQuantityPolicy,
+    SimResult,
+    simulate,
+)
 
 # used where the static table has no such column (the report lists what was defaulted):
 # a lead time of 7 days (in periods of the panel), an order cost of 50, a unit cost of 70%
@@ -29,12 +64,33 @@ DEFAULTS = {
     "holding_rate_per_year": 0.25,
     "volume": 1.0,
 }
+POLICIES = ("(s,S) normal", "(R,S) quantile", "(r,Q) quantile", "(R,S) newsvendor")
+
+
+def service_table(levels: dict[str, float]) -> pl.DataFrame:
+    """``inventory.service_levels`` as a table over the nine ABC x XYZ classes; a two-letter
+    key ("AX") wins over its one-letter ABC class ("A")."""
+    rows = []
+    for a in "ABC":
+        for x in "XYZ":
+            level = levels.get(a + x, levels.get(a))
+            if level is None:
+                raise ValueError(
+                    f"inventory.service_levels has no level for class {a}{x}: give '{a}{x}' or '{a}' "
+                    f"(keys given: {sorted(levels)})"
+                )
+            if not 0.0 < float(level) < 1.0:
+                raise ValueError(f"inventory.service_levels.{a + x if a + x in levels else a}={level}; expected in (0, 1)")
+            rows.append({"abc": a, "xyz": x, "service_level": float(level)})
+    unknown = set(levels) - {r["abc"] for r in rows} - {r["abc"] + r["xyz"] for r in rows}
+    if unknown:
+        raise ValueError(f"inventory.service_levels has unknown classes {sorted(unknown)}; expected A-C or AX-CZ")
+    return pl.DataFrame(rows)
 
 
 def series_economics(panel: DemandPanel, before, cfg) -> tuple[pl.DataFrame, list[str]]:
-    """Per-series costs, lead time, volume, revenue and ABC class (revenue before ``before``).
-
-    Returns the table and the list of attributes that came from defaults.
+    """Per-series costs, lead time, volume, revenue, ABC/XYZ class and service target
+    (from history up to ``before``). Returns the table and the attributes that came from defaults.
     """
     keys = list(panel.keys)
     days = period(panel).days or 1  # periods are days or weeks
@@ -47,9 +103,8 @@ def series_economics(panel: DemandPanel, before, cfg) -> tuple[pl.DataFrame, lis
         else pl.col(DEMAND).sum().alias("revenue"),
         (pl.col("price").mean() if has_price_cov else pl.lit(None, dtype=pl.Float64)).alias("mean_price"),
     )
-    static = panel.static
     defaulted: list[str] = []
-    econ = stats.join(static, on=panel.static_keys, how="left")
+    econ = stats.join(panel.static, on=panel.static_keys, how="left")
     if "price" not in econ.columns:
         econ = econ.with_columns(pl.col("mean_price").fill_null(1.0).alias("price"))
         defaulted.append("price")
@@ -68,99 +123,134 @@ def series_economics(panel: DemandPanel, before, cfg) -> tuple[pl.DataFrame, lis
         if col not in econ.columns:
             econ = econ.with_columns(pl.lit(DEFAULTS[col]).alias(col))
             defaulted.append(col)
+    for col in ("case_pack", "moq"):
+        if col not in econ.columns:
+            econ = econ.with_columns(pl.lit(float(getattr(cfg.lp, col))).alias(col))
     classes = abc_classes(econ.select([*keys, "revenue"]), keys, cutoffs=tuple(cfg.abc_shares))
-    service = pl.DataFrame(
-        {"abc": list(cfg.service_levels), "service_level": list(cfg.service_levels.values())}
-    )
+    xyz = xyz_classes(hist, keys, cutoffs=tuple(cfg.xyz_cutoffs)).with_columns(pl.col("xyz").fill_null("Z"))
+    per_unit_short = (pl.col("price") - pl.col("unit_cost")).clip(lower_bound=0.0) * (1 + cfg.shortage_penalty)
     econ = (
         econ.join(classes.select([*keys, "abc"]), on=keys)
-        .join(service, on="abc", how="left")
+        .join(xyz.select([*keys, "xyz"]), on=keys, how="left")
+        .with_columns(pl.col("xyz").fill_null("Z"))
+        .join(service_table(dict(cfg.service_levels)), on=["abc", "xyz"], how="left")
         .with_columns(
             pl.col("lead_time").cast(pl.Int64).clip(lower_bound=1),
-            ((pl.col("price") - pl.col("unit_cost")).clip(lower_bound=0.0) * (1 + cfg.shortage_penalty))
-            .alias("shortage_cost"),
+            # lost sales: the margin and goodwill; backorders: that much per period of waiting
+            (per_unit_short if cfg.shortage == "lost_sales" else per_unit_short / 7.0 * days).alias("shortage_cost"),
         )
     )
     return econ.sort(keys), defaulted
 
 
-def policy_parameters(
-    forecasts: pl.DataFrame, econ: pl.DataFrame, keys: list[str], quantiles: list[float], review: int,
-    service_override: float | None = None, rho: float = 0.0,
-) -> pl.DataFrame:
-    """(s, S) per series from one model's forecast quantiles over the lead time.
+@dataclass
+class Cube:
+    """One forecaster's hold-out forecasts as arrays over (series, day[, quantile])."""
 
-    Daily sd from the widest quantile pair under a normal assumption, combined over the
-    ``L + review - 1`` periods an order must cover with a common correlation ``rho`` between the days' errors
-    (0: independent days; 1: one error for the whole cover period, as when the
-    level itself is uncertain); days beyond the forecast horizon repeat the
-    horizon's mean day. ``s = mu_L + z sigma_L``, ``S = s + max(EOQ, review days)``.
-    """
+    mean: np.ndarray  # (n, H)
+    values: np.ndarray  # (n, H, Q)
+    levels: np.ndarray  # (Q,)
+
+    def window_sum(self, what: np.ndarray, start: np.ndarray | int, length: np.ndarray) -> np.ndarray:
+        """Sum of ``what`` (n, H[, ...]) over days ``start .. start + length - 1`` per series;
+        days past the horizon count as the horizon's average day."""
+        n, H = what.shape[:2]
+        cum = np.concatenate([np.zeros((n, 1, *what.shape[2:])), np.cumsum(what, axis=1)], axis=1)
+        avg = what.mean(axis=1)
+
+        def upto(k):  # sum of the first k days
+            k = np.broadcast_to(np.asarray(k), (n,)).astype(int)
+            inside = np.take_along_axis(cum, np.minimum(k, H).reshape(n, 1, *[1] * (what.ndim - 2)), axis=1)[:, 0]
+            extra = np.maximum(k - H, 0).reshape(n, *[1] * (what.ndim - 2))
+            return inside + extra * avg
+
+        return upto(np.asarray(start) + np.asarray(length)) - upto(start)
+
+    def path(self, what: np.ndarray, length: np.ndarray, horizon: int) -> np.ndarray:
+        """``window_sum`` for every decision day t of the window: days t+1 .. t+length."""
+        return np.stack([self.window_sum(what, t + 1, length) for t in range(horizon)], axis=1)
+
+
+def forecast_cube(forecasts: pl.DataFrame, keys: list[str], quantiles: list[float], model: str) -> Cube:
     qs = sorted(quantiles)
-    lo, hi = quantile_column(qs[0]), quantile_column(qs[-1])
-    f = forecasts.sort([*keys, DATE]).with_columns(
-        pl.int_range(pl.len()).over(keys).alias("day"),
-        normal_sd_from_quantiles(pl.col(lo), pl.col(hi), qs[0], qs[-1]).alias("sd"),
-    )
-    horizon = f.get_column("day").max() + 1
-    e = econ.select([*keys, "lead_time", "service_level", "holding_cost", "order_cost"])
-    # an order placed at the end of period t sells from t + L; the next one from t + R + L,
-    # so an order must cover the L + R - 1 periods in between
-    cover = pl.col("lead_time") + review - 1
-    agg = (
-        f.join(e, on=keys)
-        .group_by(keys)
-        .agg(
-            pl.col("mean").mean().alias("mu_daily"),
-            pl.col("sd").pow(2).mean().alias("var_daily"),
-            pl.col("sd").mean().alias("sd_daily"),
-            pl.col("sd").filter(pl.col("day") < cover).sum().alias("sd_in"),
-            pl.col("mean").filter(pl.col("day") < cover).sum().alias("mu_in"),
-            pl.col("sd").pow(2).filter(pl.col("day") < cover).sum().alias("var_in"),
-            pl.first("lead_time"),
-            pl.first("service_level"),
-            pl.first("holding_cost"),
-            pl.first("order_cost"),
-        )
-        .with_columns(
-            # the part of the cover period beyond the forecast horizon
-            (cover - horizon).clip(lower_bound=0).alias("beyond"),
-        )
-        .with_columns(
-            (pl.col("mu_in") + pl.col("beyond") * pl.col("mu_daily")).alias("mu_cover"),
-            # daily errors correlated at rho: var = (1 - rho) sum sd^2 + rho (sum sd)^2
-            (
-                (1 - rho) * (pl.col("var_in") + pl.col("beyond") * pl.col("var_daily"))
-                + rho * (pl.col("sd_in") + pl.col("beyond") * pl.col("sd_daily")) ** 2
-            ).sqrt().alias("sd_cover"),
-        )
-    )
-    service = np.full(agg.height, service_override) if service_override else agg["service_level"].to_numpy()
-    ss = safety_stock(service, agg["sd_cover"].to_numpy(), 1.0)
-    q, _ = eoq(agg["order_cost"].to_numpy(), agg["holding_cost"].to_numpy().clip(1e-9), agg["mu_daily"].to_numpy())
-    batch = np.maximum(q, review * agg["mu_daily"].to_numpy())
-    reorder = agg["mu_cover"].to_numpy() + ss
-    return agg.select([*keys, "lead_time", "mu_daily", "mu_cover", "sd_cover"]).with_columns(
-        pl.Series("service_level", service),
-        pl.Series("safety_stock", ss),
-        pl.Series("eoq", q),
-        pl.Series("reorder_level", reorder),
-        pl.Series("order_up_to", reorder + batch),
-    ).sort(keys)
+    f = forecasts.filter(pl.col("model") == model).sort([*keys, DATE])
+    wide = f.group_by(keys, maintain_order=True).agg(pl.col("mean"), *[pl.col(quantile_column(q)) for q in qs])
+    mean = np.array(wide.get_column("mean").to_list(), dtype=float)
+    values = np.stack([np.array(wide.get_column(quantile_column(q)).to_list(), dtype=float) for q in qs], axis=-1)
+    return Cube(mean=np.maximum(mean, 0.0), values=np.maximum(np.sort(values, axis=-1), 0.0), levels=np.array(qs))
+
+
+def policy_levels(cube: Cube, econ: pl.DataFrame, horizon: int, review: int, rho: float,
+                  service: np.ndarray | None = None) -> dict[str, dict[str, np.ndarray]]:
+    """Levels of every policy in :data:`POLICIES` per series and decision day, from one
+    forecaster. ``service`` overrides the class targets (the trade-off sweep)."""
+    lead = econ.get_column("lead_time").to_numpy()
+    h = econ.get_column("holding_cost").to_numpy()
+    K = econ.get_column("order_cost").to_numpy()
+    target = econ.get_column("service_level").to_numpy() if service is None else np.broadcast_to(service, lead.shape)
+    mu = cube.mean.mean(axis=1)
+    q_eoq, _ = eoq(K, np.clip(h, 1e-9, None), np.maximum(mu, 1e-9))
+    # normal: sd per day from the widest pair, combined with correlation rho over the cover
+    sd = normal_sd_from_quantiles(cube.values[..., 0], cube.values[..., -1], cube.levels[0], cube.levels[-1])
+    cover_c = lead  # continuous review: an order placed now is sold from t + L
+    cover_p = lead + review - 1  # periodic: until the next order arrives
+    mean_c = cube.path(cube.mean, cover_c, horizon)
+    var_c = (1 - rho) * cube.path(sd**2, cover_c, horizon) + rho * cube.path(sd, cover_c, horizon) ** 2
+    z = norm.ppf(target)[:, None]
+    s_normal = mean_c + z * np.sqrt(var_c)
+
+    def quantile_path(cover, level):  # the days' quantiles at `level`, summed over the cover
+        daily = quantile_at(cube.levels, cube.values, np.broadcast_to(np.asarray(level)[:, None], cube.mean.shape))
+        return cube.path(daily, cover, horizon)
+
+    p = econ.get_column("shortage_cost").to_numpy()
+    newsvendor = np.clip(cost_service_level(h, p, review), cube.levels[0], cube.levels[-1])
+    batch = np.maximum(q_eoq, 1.0)[:, None]
+    return {
+        "(s,S) normal": {"s": s_normal, "S": s_normal + batch},
+        "(R,S) quantile": {"S": quantile_path(cover_p, target)},
+        "(r,Q) quantile": {"r": quantile_path(cover_c, target), "Q": np.broadcast_to(batch, s_normal.shape)},
+        "(R,S) newsvendor": {"S": quantile_path(cover_p, newsvendor), "service": newsvendor},
+        "_info": {"mu": mu, "eoq": q_eoq, "target": np.asarray(target, dtype=float), "sd_cover": np.sqrt(var_c[:, 0])},
+    }
+
+
+def make_policy(name: str, lv: dict[str, np.ndarray], review: int) -> Policy:
+    if name == "(s,S) normal":
+        return ReorderPolicy(lv["s"], lv["S"])
+    if name in ("(R,S) quantile", "(R,S) newsvendor"):
+        return OrderUpToPolicy(lv["S"], review=review)
+    if name == "(r,Q) quantile":
+        return ReorderQuantityPolicy(lv["r"], lv["Q"])
+    raise ValueError(f"unknown policy '{name}'; expected one of {list(POLICIES)}")
+
+
+def demand_scenarios(cube: Cube, n_scenarios: int, rho: float, seed: int) -> np.ndarray:
+    """Demand paths ``(S, n, H)`` drawn from the forecast quantiles through a Gaussian
+    copula: the days of a series share a common shock with correlation ``rho``. Draws
+    beyond the outermost quantiles are held at them."""
+    rng = np.random.default_rng(seed)
+    n, H = cube.mean.shape
+    common = rng.standard_normal((n_scenarios, n, 1))
+    daily = rng.standard_normal((n_scenarios, n, H))
+    u = norm.cdf(np.sqrt(rho) * common + np.sqrt(1 - rho) * daily)
+    return quantile_at(cube.levels, np.broadcast_to(cube.values, (n_scenarios, *cube.values.shape)), u)
 
 
 @dataclass
 class InventoryStudy:
     economics: pl.DataFrame
     defaulted: list[str]
-    parameters: dict[str, pl.DataFrame]  # model -> (s, S) per series
-    plan: PlanResult
+    parameters: pl.DataFrame  # forecaster x series: targets, EOQ, average levels of each policy
+    plans: dict[str, PlanResult]
     plan_model: str
-    capacity: pl.DataFrame  # group, capacity, mean shadow price, overflow
-    results: pl.DataFrame  # policy, forecaster, fill rate, costs ...
-    per_series: pl.DataFrame  # policy x series outcomes
-    tradeoff: pl.DataFrame  # service target -> cost, fill rate
+    shadow_prices: pl.DataFrame  # the deterministic plan's limits, use and dual values
+    results: pl.DataFrame  # policy x forecaster: fill rate, service, costs ...
+    per_series: pl.DataFrame  # policy x forecaster x series outcomes
+    tradeoff: pl.DataFrame  # policy x forecaster x service target -> cost, fill rate
+    equal_service: pl.DataFrame  # cost of each policy x forecaster at common fill rates
     sims: dict[str, SimResult]
+    notes: list[str]
 
 
 def _matrix(frame: pl.DataFrame, keys: list[str], value: str) -> np.ndarray:
@@ -168,122 +258,229 @@ def _matrix(frame: pl.DataFrame, keys: list[str], value: str) -> np.ndarray:
     return np.array(wide.get_column(value).to_list(), dtype=float)
 
 
+def _locations(panel: DemandPanel, econ: pl.DataFrame, column: str | None) -> np.ndarray:
+    if column is None:
+        return np.array(["all"] * econ.height)
+    if column not in econ.columns:
+        raise ValueError(
+            f"inventory.lp.location='{column}' is neither a key nor a static column of the data "
+            f"(keys {list(panel.keys)}, static {panel.static.columns}); set it to one of them or to null"
+        )
+    return econ.get_column(column).cast(pl.String).to_numpy()
+
+
+def _transfer_arcs(econ: pl.DataFrame, loc: np.ndarray, keys: list[str], column: str) -> tuple[np.ndarray, np.ndarray]:
+    """Every ordered pair of rows that hold the same item at two locations."""
+    product = [k for k in keys if k != column] or ["item_id"]
+    rows = econ.select(product).with_columns(pl.int_range(pl.len()).alias("row"), pl.Series("loc", loc))
+    pairs = rows.join(rows, on=product, suffix="_to").filter(pl.col("loc") != pl.col("loc_to"))
+    return pairs.get_column("row").to_numpy(), pairs.get_column("row_to").to_numpy()
+
+
+def _interp_cost_at(trade: pl.DataFrame, fill_rates: list[float], on: str = "fill_rate") -> pl.DataFrame:
+    """Total cost of each curve at the given fill rates (linear between the sweep's points;
+    null outside the range the sweep reached)."""
+    out = []
+    for (pol, fc), part in trade.sort(on).group_by(["policy", "forecaster"], maintain_order=True):
+        x, y = part[on].to_numpy(), part["total_cost"].to_numpy()
+        for f in fill_rates:
+            inside = x.min() - 1e-9 <= f <= x.max() + 1e-9
+            out.append({"policy": pol, "forecaster": fc, "fill_rate": f,
+                        "total_cost": float(np.interp(f, x, y)) if inside else None})
+    return pl.DataFrame(out, schema={"policy": pl.String, "forecaster": pl.String, "fill_rate": pl.Float64,
+                                     "total_cost": pl.Float64})
+
+
 def run_inventory_study(
     panel: DemandPanel, forecasts: pl.DataFrame, models: list[str], quantiles: list[float], cfg
 ) -> InventoryStudy:
-    """Price (s, S) and LP policies driven by each of ``models`` on the hold-out window.
+    """Price every policy driven by each of ``models``, and the plans made from the last
+    of them (the best, by the caller's ordering), on the hold-out window.
 
     ``forecasts`` are the hold-out forecasts (one origin). Actual demand is the true
     demand where the data has it (synthetic), else the recorded demand.
     """
+    if cfg.shortage not in ("lost_sales", "backorder"):
+        raise ValueError(f"inventory.shortage='{cfg.shortage}'; expected 'lost_sales' or 'backorder'")
     keys = list(panel.keys)
+    lp_cfg = cfg.lp
+    plan_col = quantile_column(lp_cfg.plan_quantile)
+    if plan_col not in forecasts.columns:
+        raise ValueError(
+            f"inventory.lp.plan_quantile={lp_cfg.plan_quantile} is not among the forecast quantiles {sorted(quantiles)}"
+        )
     cutoff = forecasts.get_column("cutoff").min()
     dates = forecasts.get_column(DATE).unique().sort()
-    # the series that have forecasts (a series that had not started at the origin has none)
-    ids = forecasts.select(keys).unique()
+    ids = forecasts.select(keys).unique()  # a series that had not started at the origin has none
     econ, defaulted = series_economics(panel, cutoff, cfg)
     econ = econ.join(ids, on=keys, how="semi").sort(keys)
     actual_src = panel.truth if panel.truth is not None else panel.demand
     actual_col = "true_demand" if panel.truth is not None else DEMAND
     window = actual_src.filter(pl.col(DATE).is_in(dates.implode())).select([*keys, DATE, actual_col])
-    window = window.join(ids, on=keys, how="semi")
-    demand = _matrix(window, keys, actual_col)
-    if "stock_on_hand" in panel.demand.columns:
-        start = (
-            panel.demand.filter(pl.col(DATE) == cutoff).join(ids, on=keys, how="semi")
-            .sort(keys).get_column("stock_on_hand").to_numpy()
-        )
-    else:
-        start = None
+    demand = _matrix(window.join(ids, on=keys, how="semi"), keys, actual_col)
+    n, horizon = demand.shape
     lead = econ.get_column("lead_time").to_numpy()
     costs = Costs(
         holding=econ.get_column("holding_cost").to_numpy(),
         ordering=econ.get_column("order_cost").to_numpy(),
         shortage=econ.get_column("shortage_cost").to_numpy(),
     )
-
-    def start_stock(p: pl.DataFrame) -> np.ndarray:
-        """Stock on hand at the origin; data without stock starts at the policy's order-up-to."""
-        return start if start is not None else p.get_column("order_up_to").to_numpy()
-
-    def run_reorder(p: pl.DataFrame, s0: np.ndarray) -> SimResult:
-        policy = ReorderPolicy(p["reorder_level"].to_numpy(), p["order_up_to"].to_numpy())
-        return simulate(demand, s0, lead, policy, costs)
-
-    params: dict[str, pl.DataFrame] = {}
-    sims: dict[str, SimResult] = {}
-    rows = []
-    for model in models:
-        fm = forecasts.filter(pl.col("model") == model)
-        p = policy_parameters(fm, econ, keys, quantiles, cfg.review_days, rho=cfg.error_correlation)
-        params[model] = p
-        sims[f"(s,S) | {model}"] = run_reorder(p, start_stock(p))
-        rows.append(("(s,S)", model))
-
-    # the LP plans against the last model (the best one, by the caller's ordering)
-    plan_model = models[-1]
-    fm = forecasts.filter(pl.col("model") == plan_model)
-    plan_col = quantile_column(cfg.plan_quantile)
-    if plan_col not in fm.columns:
-        raise ValueError(
-            f"inventory.plan_quantile={cfg.plan_quantile} is not among the forecast quantiles {sorted(quantiles)}"
+    notes: list[str] = []
+    cubes = {m: forecast_cube(forecasts, keys, quantiles, m) for m in models}
+    for m, c in cubes.items():
+        if c.mean.shape != (n, horizon):
+            raise ValueError(
+                f"forecasts of '{m}' cover {c.mean.shape[0]} series x {c.mean.shape[1]} periods; the hold-out"
+                f" window has {n} x {horizon}: every compared model must forecast every series on every date"
+            )
+    review = max(int(cfg.review_days), 1)
+    if "stock_on_hand" in panel.demand.columns:
+        start = (
+            panel.demand.filter(pl.col(DATE) == cutoff).join(ids, on=keys, how="semi")
+            .sort(keys).get_column("stock_on_hand").to_numpy().astype(float)
         )
-    plan_demand = _matrix(fm, keys, plan_col)
-    p = params[plan_model]
-    s0 = start_stock(p)
-    group_names = econ.get_column(keys[-1]).to_numpy() if len(keys) > 1 else np.array(["all"] * econ.height)
-    uniq, group = np.unique(group_names, return_inverse=True)
+    else:  # no stock in the data: start every policy at the best forecaster's order-up-to level
+        start = policy_levels(cubes[models[-1]], econ, horizon, review, cfg.error_correlation)["(R,S) quantile"]["S"][:, 0]
+        notes.append("The data records no stock: every policy starts at the best forecaster's (R,S) level.")
+    backorders = cfg.shortage == "backorder"
+    # orders placed before the origin are known: receipts inside the first lead time
+    pipeline = None
+    if "receipts" in panel.demand.columns:
+        got = panel.demand.filter(pl.col(DATE).is_in(dates.implode())).join(ids, on=keys, how="semi")
+        pipeline = _matrix(got, keys, "receipts")
+        pipeline = np.where(np.arange(horizon)[None, :] < lead[:, None], np.nan_to_num(pipeline), 0.0)
+
+    def run(policy: Policy) -> SimResult:
+        return simulate(demand, start, lead, policy, costs, pipeline=pipeline, backorders=backorders)
+
+    sims: dict[str, SimResult] = {}
+    rows, param_frames = [], []
+    levels_by_model = {}
+    for model in models:
+        lv = policy_levels(cubes[model], econ, horizon, review, cfg.error_correlation)
+        levels_by_model[model] = lv
+        for name in POLICIES:
+            sims[f"{name} | {model}"] = run(make_policy(name, lv[name], review))
+            rows.append((name, model))
+        info = lv["_info"]
+        param_frames.append(econ.select([*keys, "abc", "xyz", "lead_time"]).with_columns(
+            pl.lit(model).alias("forecaster"),
+            pl.Series("service_target", info["target"]),
+            pl.Series("mean_demand", info["mu"]),
+            pl.Series("sd_lead_time", info["sd_cover"]),
+            pl.Series("eoq", info["eoq"]),
+            pl.Series("s_normal", lv["(s,S) normal"]["s"].mean(axis=1)),
+            pl.Series("S_normal", lv["(s,S) normal"]["S"].mean(axis=1)),
+            pl.Series("S_quantile", lv["(R,S) quantile"]["S"].mean(axis=1)),
+            pl.Series("r_quantile", lv["(r,Q) quantile"]["r"].mean(axis=1)),
+            pl.Series("newsvendor_service", lv["(R,S) newsvendor"]["service"]),
+            pl.Series("S_newsvendor", lv["(R,S) newsvendor"]["S"].mean(axis=1)),
+        ))
+
+    # --- plans, from the last (best) forecaster
+    plan_model = models[-1]
+    cube = cubes[plan_model]
+    loc = _locations(panel, econ, lp_cfg.location)
+    uniq_loc, wh = np.unique(loc, return_inverse=True)
+    mu = cube.mean.mean(axis=1)
     volume = econ.get_column("volume").to_numpy()
-    mu = p.get_column("mu_daily").to_numpy()
-    capacity = np.bincount(group, weights=volume * mu * cfg.capacity_cover_days, minlength=uniq.size)
-    q, _ = eoq(costs.ordering, np.clip(costs.holding, 1e-9, None), np.maximum(mu, 1e-6))
-    plan = replenishment_lp(
-        plan_demand, s0, lead, costs.holding, costs.ordering / np.maximum(q, 1.0), costs.shortage,
-        volume, group, capacity, cfg.overflow_cost, solver=cfg.lp_solver, order_every=cfg.lp_order_every,
+    unit_cost = econ.get_column("unit_cost").to_numpy()
+    q_eoq, _ = eoq(costs.ordering, np.clip(costs.holding, 1e-9, None), np.maximum(mu, 1e-6))
+    sup_names = None
+    sup = np.zeros(n, dtype=int)
+    supplier_cap = None
+    if lp_cfg.supplier_cover is not None:
+        if "supplier" not in econ.columns:
+            notes.append("The data names no suppliers: the plan has no supplier capacity.")
+        else:
+            sup_names, sup = np.unique(econ.get_column("supplier").cast(pl.String).to_numpy(), return_inverse=True)
+            supplier_cap = np.bincount(sup, weights=mu, minlength=sup_names.size) * lp_cfg.supplier_cover
+    # the fixed cost per order spread over the EOQ batch keeps the LP linear (the MIP charges it per order)
+    spread = costs.ordering / np.maximum(q_eoq, 1.0)
+    shortage_cost = costs.shortage
+    if lp_cfg.objective == "profit":
+        # revenue counts the lost margin already: buying costs the unit cost, a lost sale only its goodwill
+        spread = spread + unit_cost
+        margin = (econ.get_column("price") - econ.get_column("unit_cost")).clip(lower_bound=0.0).to_numpy()
+        shortage_cost = np.maximum(costs.shortage - margin, 0.0)
+    items = PlanItems(
+        demand=_matrix(forecasts.filter(pl.col("model") == plan_model), keys, plan_col),
+        start_stock=start, lead_time=lead, pipeline=pipeline, holding_cost=costs.holding, shortage_cost=shortage_cost,
+        unit_order_cost=spread, order_cost=costs.ordering,
+        unit_cost=unit_cost, price=econ.get_column("price").to_numpy(), volume=volume, warehouse=wh, supplier=sup,
+        moq=econ.get_column("moq").to_numpy(), case_pack=econ.get_column("case_pack").to_numpy(),
+        names=[" / ".join(map(str, r)) for r in econ.select(keys).iter_rows()],
     )
-    sims[f"LP plan | {plan_model}"] = simulate(demand, s0, lead, PlanPolicy(plan.orders), costs)
-    rows.append(("LP plan", plan_model))
+    limits = Limits(
+        warehouse=None if lp_cfg.warehouse_cover is None
+        else np.bincount(wh, weights=volume * mu, minlength=uniq_loc.size) * lp_cfg.warehouse_cover,
+        supplier=supplier_cap,
+        budget=None if lp_cfg.budget_cover is None else float(unit_cost @ mu) * lp_cfg.budget_cover,
+        min_service=lp_cfg.min_service,
+        penalty=dict(lp_cfg.penalty),
+        warehouse_names=[str(x) for x in uniq_loc],
+        supplier_names=None if sup_names is None else [str(x) for x in sup_names],
+    )
+    arcs = None
+    if lp_cfg.transfers and lp_cfg.location is not None:
+        src, dst = _transfer_arcs(econ, loc, keys, lp_cfg.location)
+        if src.size:
+            arcs = Transfers(src, dst, cost=lp_cfg.transfer_cost_share * unit_cost[src])
+        else:
+            notes.append(f"No item is held at two values of '{lp_cfg.location}': the plan has no transfers.")
+    opts = dict(objective=lp_cfg.objective, shortage=cfg.shortage, order_every=lp_cfg.order_every,
+                solver=lp_cfg.solver, time_limit=lp_cfg.time_limit)
+    plans: dict[str, PlanResult] = {}
+    plans["LP plan"] = plan_replenishment(items, limits, transfers=arcs, **opts)
+    if lp_cfg.scenarios:
+        scen = demand_scenarios(cube, lp_cfg.scenarios, cfg.error_correlation, cfg.seed)
+        scen_items = PlanItems(**{**items.__dict__, "demand": scen})
+        plans["scenario LP"] = plan_replenishment(
+            scen_items, limits, transfers=arcs, cvar_alpha=lp_cfg.cvar_alpha, cvar_weight=lp_cfg.cvar_weight, **opts)
+    if lp_cfg.mip:
+        mip_items = PlanItems(**{**items.__dict__, "unit_order_cost": spread - costs.ordering / np.maximum(q_eoq, 1.0)})
+        plans["MIP plan"] = plan_replenishment(mip_items, limits, transfers=arcs, integer=True, mip_gap=lp_cfg.mip_gap, **opts)
+    pack = econ.get_column("case_pack").to_numpy()
+    for name, plan in plans.items():
+        sims[f"{name} | {plan_model}"] = simulate(demand, start, lead, PlanPolicy(plan.orders), costs, pipeline=pipeline,
+                                                  backorders=backorders, case_pack=pack if plan.integer else None)
+        rows.append((name, plan_model))
 
     results = pl.DataFrame(
         [{"policy": pol, "forecaster": mod, **sims[f"{pol} | {mod}"].summary()} for pol, mod in rows]
     ).sort("total_cost")
-    per_series = pl.concat(
-        [
-            econ.select(keys).with_columns(
-                pl.lit(name).alias("policy"),
-                pl.Series("fill_rate", np.where(r.demand > 0, r.sales / np.maximum(r.demand, 1e-9), 1.0)),
-                pl.Series("total_cost", r.total_cost),
-                pl.Series("lost_sales", r.lost),
-            )
-            for name, r in sims.items()
-        ]
-    )
-    capacity_table = pl.DataFrame(
-        {
-            "group": uniq,
-            "capacity": capacity,
-            "peak_planned_volume": (
-                np.array([np.sum((volume[:, None] * plan.stock)[group == g], axis=0).max() for g in range(uniq.size)])
-            ),
-            "mean_shadow_price": plan.capacity_price.mean(axis=1),
-            "binding_periods": (plan.capacity_price > 1e-7).sum(axis=1),
-            "overflow_volume": plan.overflow.sum(axis=1),
-        }
-    )
+    per_series = pl.concat([
+        econ.select([*keys, "abc", "xyz"]).with_columns(
+            pl.lit(pol).alias("policy"), pl.lit(mod).alias("forecaster"),
+            pl.Series("fill_rate", sims[f"{pol} | {mod}"].fill_rate),
+            pl.Series("total_cost", sims[f"{pol} | {mod}"].total_cost),
+            pl.Series("lost_sales", sims[f"{pol} | {mod}"].lost),
+        )
+        for pol, mod in rows
+    ])
+
+    # --- cost against service: one target for every series, per policy and forecaster
     trade = []
-    for level in cfg.tradeoff_levels:
-        pt = policy_parameters(fm, econ, keys, quantiles, cfg.review_days, service_override=level,
-                               rho=cfg.error_correlation)
-        trade.append({"service_target": level, **run_reorder(pt, s0).summary()})
+    for model in models:
+        for level in cfg.tradeoff_levels:
+            lv = policy_levels(cubes[model], econ, horizon, review, cfg.error_correlation, service=np.float64(level))
+            for name in ("(s,S) normal", "(R,S) quantile"):
+                trade.append({"policy": name, "forecaster": model, "service_target": level,
+                              **run(make_policy(name, lv[name], review)).summary()})
+    tradeoff = pl.DataFrame(trade)
+    # the fill rates every curve reaches, so that each row compares like with like
+    # (on the fill rate after the first lead time: before it, the start decides, not the policy)
+    on = "fill_rate_after_lead"
+    reach = tradeoff.group_by("policy", "forecaster").agg(pl.col(on).min().alias("lo"), pl.col(on).max().alias("hi"))
+    lo, hi = float(reach["lo"].max()), float(reach["hi"].min())
+    if lo < hi:
+        equal = _interp_cost_at(tradeoff, [float(f) for f in np.linspace(lo, hi, 5)], on=on)
+    else:
+        equal = _interp_cost_at(tradeoff, [], on=on)
+        notes.append(f"The cost curves reach no common fill rate (the highest low end is {lo:.3f},"
+                     f" the lowest high end {hi:.3f}): widen inventory.tradeoff_levels to compare at equal service.")
     return InventoryStudy(
-        economics=econ,
-        defaulted=defaulted,
-        parameters=params,
-        plan=plan,
-        plan_model=plan_model,
-        capacity=capacity_table,
-        results=results,
-        per_series=per_series,
-        tradeoff=pl.DataFrame(trade),
-        sims=sims,
+        economics=econ, defaulted=defaulted, parameters=pl.concat(param_frames), plans=plans,
+        plan_model=plan_model, shadow_prices=plans["LP plan"].shadow_prices, results=results,
+        per_series=per_series, tradeoff=tradeoff, equal_service=equal, sims=sims, notes=notes,
     )
