@@ -291,7 +291,9 @@ class LPConfig:
     min_service: float = 0.0  # share of each period's demand the plan must serve
     # soft limits: cost per unit beyond the limit (volume unit, unit, money) and period
     penalty: dict[str, float] = field(default_factory=lambda: {"warehouse": 0.05})
-    location: str | None = "channel"  # key or static column naming warehouses; null: one
+    # key or static column naming the locations (one warehouse each, transfers between them);
+    # null: the last key where the panel has two (the channel of the default data), else one warehouse
+    location: str | None = None
     transfers: bool = True  # move stock between the locations of an item
     transfer_cost_share: float = 0.03  # cost per unit moved, as a share of its unit cost
     scenarios: int = 20  # demand scenarios for the stochastic plan (0: none)

@@ -3,10 +3,15 @@ import pytest
 from scipy.stats import norm
 
 from workbench.inventory import (
+    cost_service_level,
     eoq,
     newsvendor_normal,
     newsvendor_quantile,
+    order_up_to_level,
+    quantile_at,
+    reorder_order_up_to,
     reorder_point,
+    reorder_quantity,
     safety_stock,
 )
 
@@ -43,3 +48,27 @@ def test_safety_stock_with_lead_time_variability():
     ss = safety_stock(0.95, demand_sd=10, lead_time=4, demand_mean=20, lead_time_sd=1)
     assert ss == pytest.approx(norm.ppf(0.95) * np.sqrt(4 * 100 + 400 * 1))
     assert reorder_point(20, 4, ss) == pytest.approx(80 + ss)
+
+
+def test_quantile_at_matches_interp_row_by_row():
+    rng = np.random.default_rng(0)
+    levels = np.array([0.05, 0.25, 0.5, 0.75, 0.95])
+    values = np.sort(rng.gamma(2.0, 5.0, (30, 7, 5)), axis=-1)
+    at = rng.uniform(0.0, 1.0, (30, 7))
+    got = quantile_at(levels, values, at)
+    want = np.array([[np.interp(a, levels, v) for a, v in zip(ra, rv)] for ra, rv in zip(at, values)])
+    assert np.allclose(got, want)
+    assert quantile_at([0.5], [[3.0], [4.0]], 0.9).tolist() == [3.0, 4.0]  # one level: that quantile
+
+
+def test_periodic_and_continuous_review_levels():
+    # (R, S): cover R + L = 9 periods of N(10, 3^2) at 95%
+    S = order_up_to_level(10, 3, review=7, lead_time=2, service_level=0.95)
+    assert S == pytest.approx(90 + norm.ppf(0.95) * 3 * 3)
+    r, Q = reorder_quantity(10, 3, 4, 0.95, order_cost=50, holding_cost=0.1)
+    assert r == pytest.approx(40 + norm.ppf(0.95) * 3 * 2) and Q == pytest.approx(100.0)
+    s, S = reorder_order_up_to(10, 3, 4, 0.95, order_cost=50, holding_cost=0.1)
+    assert S - s == pytest.approx(Q)
+    # the cost-optimal service level rises with the shortage cost and falls with the review period
+    assert cost_service_level(0.01, 2.0, 7) == pytest.approx(0.965)
+    assert cost_service_level(0.01, 4.0, 7) > cost_service_level(0.01, 2.0, 7) > cost_service_level(0.01, 2.0, 14)

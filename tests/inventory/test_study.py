@@ -103,3 +103,11 @@ def test_cost_at_equal_service_interpolates_each_curve():
     eq = _interp_cost_at(trade, [0.875])
     assert eq.sort("forecaster")["total_cost"].to_list() == pytest.approx([175.0, 75.0])
     assert _interp_cost_at(trade, [0.97])["total_cost"].null_count() == 2  # beyond both curves
+
+
+def test_unknown_location_is_named(tiny_panel):
+    qs = [0.05, 0.5, 0.9, 0.95]
+    inv = section(compose(["experiment=quick", "inventory.lp.location=region"]), "inventory")
+    good = _perfect_forecasts(tiny_panel, 20, qs)
+    with pytest.raises(ValueError, match="inventory.lp.location='region' is neither a key nor a static column"):
+        run_inventory_study(tiny_panel, good, ["oracle"], qs, inv)

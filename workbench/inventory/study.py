@@ -380,7 +380,8 @@ def run_inventory_study(
     # --- plans, from the last (best) forecaster
     plan_model = models[-1]
     cube = cubes[plan_model]
-    loc = _locations(panel, econ, lp_cfg.location)
+    location = lp_cfg.location or (keys[-1] if len(keys) > 1 else None)
+    loc = _locations(panel, econ, location)
     uniq_loc, wh = np.unique(loc, return_inverse=True)
     mu = cube.mean.mean(axis=1)
     volume = econ.get_column("volume").to_numpy()
@@ -422,12 +423,12 @@ def run_inventory_study(
         supplier_names=None if sup_names is None else [str(x) for x in sup_names],
     )
     arcs = None
-    if lp_cfg.transfers and lp_cfg.location is not None:
-        src, dst = _transfer_arcs(econ, loc, keys, lp_cfg.location)
+    if lp_cfg.transfers and location is not None:
+        src, dst = _transfer_arcs(econ, loc, keys, location)
         if src.size:
             arcs = Transfers(src, dst, cost=lp_cfg.transfer_cost_share * unit_cost[src])
         else:
-            notes.append(f"No item is held at two values of '{lp_cfg.location}': the plan has no transfers.")
+            notes.append(f"No item is held at two values of '{location}': the plan has no transfers.")
     opts = dict(objective=lp_cfg.objective, shortage=cfg.shortage, order_every=lp_cfg.order_every,
                 solver=lp_cfg.solver, time_limit=lp_cfg.time_limit)
     plans: dict[str, PlanResult] = {}
