@@ -201,10 +201,11 @@ def _build(items: PlanItems, limits: Limits, objective: str, shortage: str, orde
             placed = cp.Variable(m, boolean=True, name="placed")
             z = cp.multiply(pack[rows], cases)
             # an order is at least the MOQ and at most what the horizon could sell (big-M)
-            reach = d.max(axis=0).sum(axis=1)[rows]
-            if transfers is not None and np.size(transfers.source):
-                reach = np.full(m, d.max(axis=0).sum())  # stock can move on to other rows
-            big = np.maximum(reach + pack[rows], moq[rows])
+            reach = d.max(axis=0).sum(axis=1)
+            if transfers is not None and np.size(transfers.source):  # stock can move on to the arcs' targets
+                src, dst = np.asarray(transfers.source, dtype=int), np.asarray(transfers.target, dtype=int)
+                reach = reach + np.bincount(src, weights=reach[dst], minlength=n)
+            big = np.maximum(reach[rows] + pack[rows], moq[rows])
             order_rows = [cases >= 0, z <= cp.multiply(big, placed), z >= cp.multiply(moq[rows], placed)]
             extra.append(K[rows] @ placed)
         else:
@@ -425,10 +426,12 @@ def _plan(items, limits, objective, shortage, order_every, integer, cvar_alpha, 
         )
     if problem.status in (cp.UNBOUNDED, cp.UNBOUNDED_INACCURATE):
         raise ValueError("the replenishment plan is unbounded: a cost or price lets the objective grow without limit")
-    if problem.status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE) and not (
-        integer and problem.variables()[0].value is not None
-    ):
-        raise RuntimeError(f"the replenishment plan ended '{problem.status}' with {solver} and has no usable solution")
+    # a mixed-integer solve stopped by its time limit keeps its best plan; an LP must finish
+    if problem.status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE) and (not integer or h["stock"].value is None):
+        raise RuntimeError(
+            f"the replenishment plan ended '{problem.status}' with {solver} and has no usable solution"
+            + (f" within the time limit of {time_limit:g} s (inventory.lp.time_limit)" if time_limit else "")
+        )
     S, n, T = h["S"], h["n"], h["T"]
     scen_stock = _value(h["stock"], (S, n, T))
     scen_ship = _value(h["ship"], (S, n, T))

@@ -437,7 +437,8 @@ def run_inventory_study(
         scen = demand_scenarios(cube, lp_cfg.scenarios, cfg.error_correlation, cfg.seed)
         scen_items = PlanItems(**{**items.__dict__, "demand": scen})
         plans["scenario LP"] = plan_replenishment(
-            scen_items, limits, transfers=arcs, cvar_alpha=lp_cfg.cvar_alpha, cvar_weight=lp_cfg.cvar_weight, **opts)
+            # without transfers: arcs x scenarios would make it many times larger
+            scen_items, limits, cvar_alpha=lp_cfg.cvar_alpha, cvar_weight=lp_cfg.cvar_weight, **opts)
     if lp_cfg.mip:
         mip_items = PlanItems(**{**items.__dict__, "unit_order_cost": spread - costs.ordering / np.maximum(q_eoq, 1.0)})
         plans["MIP plan"] = plan_replenishment(mip_items, limits, transfers=arcs, integer=True, mip_gap=lp_cfg.mip_gap, **opts)
