@@ -56,7 +56,7 @@ def test_quantile_at_matches_interp_row_by_row():
     values = np.sort(rng.gamma(2.0, 5.0, (30, 7, 5)), axis=-1)
     at = rng.uniform(0.0, 1.0, (30, 7))
     got = quantile_at(levels, values, at)
-    want = np.array([[np.interp(a, levels, v) for a, v in zip(ra, rv)] for ra, rv in zip(at, values)])
+    want = np.array([[np.interp(a, levels, v) for a, v in zip(ra, rv, strict=True)] for ra, rv in zip(at, values, strict=True)])
     assert np.allclose(got, want)
     assert quantile_at([0.5], [[3.0], [4.0]], 0.9).tolist() == [3.0, 4.0]  # one level: that quantile
 
