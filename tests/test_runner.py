@@ -94,6 +94,8 @@ def test_bad_override_and_unknown_model_fail_before_any_notebook(tmp_path):
     assert proc.returncode != 0 and "unknown model 'deepar9'" in proc.stderr
     proc = run_cli("experiment=quick", "+forecast.routes.r={smooth:lightgbm}", f"experiment.reports_dir={tmp_path}")
     assert proc.returncode != 0 and "forecast.routes.r routes no model for the classes" in proc.stderr
+    proc = run_cli("experiment=quick", "inventory.lp.plan_quantile=0.8", f"experiment.reports_dir={tmp_path}")
+    assert proc.returncode != 0 and "inventory.lp.plan_quantile=0.8 is not among the forecast quantiles" in proc.stderr
     assert not any(tmp_path.glob("*/*/run.json"))
 
 

@@ -48,6 +48,9 @@ def check_config(plain: dict[str, Any]) -> None:
         raise ValueError(
             f"forecast.baseline={plain['forecast']['baseline']!r} is not in forecast.models={plain['forecast']['models']}"
         )
+    from workbench.inventory.study import check_inventory_config
+
+    check_inventory_config(section(plain, "inventory"), plain["forecast"]["quantiles"])
     for det in plain["anomaly"]["detectors"]:
         DETECTORS[det]
     exp = plain["experiment"]

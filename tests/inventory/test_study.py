@@ -13,7 +13,7 @@ from workbench.inventory import (
     series_economics,
     service_table,
 )
-from workbench.inventory.study import Cube, _interp_cost_at
+from workbench.inventory.study import Cube, _interp_cost_at, check_inventory_config
 
 
 def _perfect_forecasts(panel, horizon, quantiles, spread=0.2):
@@ -111,3 +111,17 @@ def test_unknown_location_is_named(tiny_panel):
     good = _perfect_forecasts(tiny_panel, 20, qs)
     with pytest.raises(ValueError, match="inventory.lp.location='region' is neither a key nor a static column"):
         run_inventory_study(tiny_panel, good, ["oracle"], qs, inv)
+
+
+def test_inventory_settings_are_checked_before_anything_runs():
+    inv = section(compose(["experiment=quick"]), "inventory")
+    check_inventory_config(inv, [0.05, 0.5, 0.9, 0.95])
+    for override, message in [
+        ("inventory.shortage=lost", "inventory.shortage='lost'; expected one of"),
+        ("inventory.lp.objective=revenue", "inventory.lp.objective='revenue'"),
+        ("inventory.lp.cvar_alpha=1.0", "inventory.lp.cvar_alpha=1.0; expected in"),
+        ("+inventory.lp.penalty.space=1", r"penalty has unknown limits \['space'\]"),
+        ("inventory.review_days=0", "inventory.review_days and inventory.lp.order_every must be at least 1"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            check_inventory_config(section(compose(["experiment=quick", override]), "inventory"), [0.05, 0.5, 0.9])

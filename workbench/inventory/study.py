@@ -88,6 +88,28 @@ def service_table(levels: dict[str, float]) -> pl.DataFrame:
     return pl.DataFrame(rows)
 
 
+def check_inventory_config(cfg, quantiles: list[float]) -> None:
+    """Settings of the inventory stage that can be checked before anything runs; each error
+    names the setting."""
+    service_table(dict(cfg.service_levels))
+    choices = {"inventory.shortage": (cfg.shortage, ("lost_sales", "backorder")),
+               "inventory.lp.objective": (cfg.lp.objective, ("cost", "profit"))}
+    for name, (value, allowed) in choices.items():
+        if value not in allowed:
+            raise ValueError(f"{name}={value!r}; expected one of {list(allowed)}")
+    if not any(abs(cfg.lp.plan_quantile - q) < 1e-9 for q in quantiles):
+        raise ValueError(
+            f"inventory.lp.plan_quantile={cfg.lp.plan_quantile} is not among the forecast quantiles {sorted(quantiles)}"
+        )
+    if not 0.0 < cfg.lp.cvar_alpha < 1.0:
+        raise ValueError(f"inventory.lp.cvar_alpha={cfg.lp.cvar_alpha}; expected in (0, 1)")
+    unknown = set(cfg.lp.penalty) - {"warehouse", "supplier", "budget", "service"}
+    if unknown:
+        raise ValueError(f"inventory.lp.penalty has unknown limits {sorted(unknown)}; expected warehouse, supplier, budget or service")
+    if cfg.review_days < 1 or cfg.lp.order_every < 1:
+        raise ValueError("inventory.review_days and inventory.lp.order_every must be at least 1 period")
+
+
 def series_economics(panel: DemandPanel, before, cfg) -> tuple[pl.DataFrame, list[str]]:
     """Per-series costs, lead time, volume, revenue, ABC/XYZ class and service target
     (from history up to ``before``). Returns the table and the attributes that came from defaults.
@@ -300,15 +322,10 @@ def run_inventory_study(
     ``forecasts`` are the hold-out forecasts (one origin). Actual demand is the true
     demand where the data has it (synthetic), else the recorded demand.
     """
-    if cfg.shortage not in ("lost_sales", "backorder"):
-        raise ValueError(f"inventory.shortage='{cfg.shortage}'; expected 'lost_sales' or 'backorder'")
+    check_inventory_config(cfg, quantiles)
     keys = list(panel.keys)
     lp_cfg = cfg.lp
     plan_col = quantile_column(lp_cfg.plan_quantile)
-    if plan_col not in forecasts.columns:
-        raise ValueError(
-            f"inventory.lp.plan_quantile={lp_cfg.plan_quantile} is not among the forecast quantiles {sorted(quantiles)}"
-        )
     cutoff = forecasts.get_column("cutoff").min()
     dates = forecasts.get_column(DATE).unique().sort()
     ids = forecasts.select(keys).unique()  # a series that had not started at the origin has none
