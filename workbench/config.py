@@ -320,7 +320,9 @@ class InventoryConfig:
     abc_shares: list[float] = field(default_factory=lambda: [0.8, 0.95])  # cumulative revenue cut-offs
     xyz_cutoffs: list[float] = field(default_factory=lambda: [0.5, 1.0])  # CV of demand per period
     shortage: str = "lost_sales"  # lost_sales | backorder
-    shortage_penalty: float = 1.0  # lost-sale cost = margin * (1 + penalty); per period when backordered
+    shortage_penalty: float = 1.0  # lost-sale cost = margin * (1 + penalty)
+    # backorders: a unit waiting this many days costs as much as a lost sale (charged per period waited)
+    backorder_days: float = 7.0
     review_days: int = 7  # review period R of the (R, S) policies, in periods
     # correlation between the forecast errors of the days in a lead time (0: independent)
     error_correlation: float = 1.0

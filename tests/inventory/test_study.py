@@ -125,3 +125,16 @@ def test_inventory_settings_are_checked_before_anything_runs():
     ]:
         with pytest.raises(ValueError, match=message):
             check_inventory_config(section(compose(["experiment=quick", override]), "inventory"), [0.05, 0.5, 0.9])
+
+
+def test_backorder_mode_runs_and_prices_waiting(tiny_panel):
+    qs = [0.05, 0.5, 0.9, 0.95]
+    good = _perfect_forecasts(tiny_panel, 20, qs)
+    lost = section(compose(["experiment=quick", "inventory.lp.scenarios=0", "inventory.lp.mip=false"]), "inventory")
+    back = section(compose(["experiment=quick", "inventory.shortage=backorder", "inventory.backorder_days=14",
+                            "inventory.lp.scenarios=0", "inventory.lp.mip=false"]), "inventory")
+    a = run_inventory_study(tiny_panel, good, ["oracle"], qs, lost)
+    b = run_inventory_study(tiny_panel, good, ["oracle"], qs, back)
+    days = 1  # the synthetic panel is daily
+    assert np.allclose(b.economics["shortage_cost"], a.economics["shortage_cost"] / 14 * days)
+    assert b.sims["(s,S) normal | oracle"].backorders and b.plans["LP plan"].status == "optimal"

@@ -106,6 +106,8 @@ def check_inventory_config(cfg, quantiles: list[float]) -> None:
     unknown = set(cfg.lp.penalty) - {"warehouse", "supplier", "budget", "service"}
     if unknown:
         raise ValueError(f"inventory.lp.penalty has unknown limits {sorted(unknown)}; expected warehouse, supplier, budget or service")
+    if cfg.backorder_days <= 0:
+        raise ValueError(f"inventory.backorder_days={cfg.backorder_days}; expected > 0")
     if cfg.review_days < 1 or cfg.lp.order_every < 1:
         raise ValueError("inventory.review_days and inventory.lp.order_every must be at least 1 period")
 
@@ -158,8 +160,9 @@ def series_economics(panel: DemandPanel, before, cfg) -> tuple[pl.DataFrame, lis
         .join(service_table(dict(cfg.service_levels)), on=["abc", "xyz"], how="left")
         .with_columns(
             pl.col("lead_time").cast(pl.Int64).clip(lower_bound=1),
-            # lost sales: the margin and goodwill; backorders: that much per period of waiting
-            (per_unit_short if cfg.shortage == "lost_sales" else per_unit_short / 7.0 * days).alias("shortage_cost"),
+            # lost sales: the margin and goodwill; backorders: that much per backorder_days of waiting
+            (per_unit_short if cfg.shortage == "lost_sales" else per_unit_short / cfg.backorder_days * days)
+            .alias("shortage_cost"),
         )
     )
     return econ.sort(keys), defaulted
