@@ -39,6 +39,7 @@ import polars as pl
 import scipy.sparse as sp
 
 LIMITS = ("warehouse", "supplier", "budget", "service")
+UNBOUNDED = "the replenishment plan is unbounded: a cost or price lets the objective grow without limit"
 
 
 @dataclass
@@ -174,7 +175,7 @@ def _order_slots(lead: np.ndarray, horizon: int, order_every: int):
     ones = np.ones(m)
     to_orders = sp.csr_matrix((ones, (rows * horizon + cols, np.arange(m))), shape=(n * horizon, m))
     to_arrivals = sp.csr_matrix((ones, (rows * horizon + cols + lead[rows], np.arange(m))), shape=(n * horizon, m))
-    return rows, cols, to_orders, to_arrivals
+    return rows, to_orders, to_arrivals
 
 
 def _build(items: PlanItems, limits: Limits, objective: str, shortage: str, order_every: int, integer: bool,
@@ -192,9 +193,13 @@ def _build(items: PlanItems, limits: Limits, objective: str, shortage: str, orde
     if shortage not in ("lost_sales", "backorder"):
         raise ValueError(f"plan_replenishment: shortage='{shortage}'; expected 'lost_sales' or 'backorder'")
 
-    rows, cols, to_orders, to_arrivals = _order_slots(lead, T, order_every)
+    arcs = transfers if transfers is not None and np.size(transfers.source) else None
+    if arcs is not None:
+        src, dst = np.asarray(arcs.source, dtype=int), np.asarray(arcs.target, dtype=int)
+    rows, to_orders, to_arrivals = _order_slots(lead, T, order_every)
     m = rows.size
-    extra = []  # (variable, objective coefficient) pairs for the order decisions
+    fixed = 0.0  # the fixed cost of the orders placed (mixed-integer variant)
+    cases = None
     if m:
         if integer:
             cases = cp.Variable(m, integer=True, name="cases")
@@ -202,12 +207,11 @@ def _build(items: PlanItems, limits: Limits, objective: str, shortage: str, orde
             z = cp.multiply(pack[rows], cases)
             # an order is at least the MOQ and at most what the horizon could sell (big-M)
             reach = d.max(axis=0).sum(axis=1)
-            if transfers is not None and np.size(transfers.source):  # stock can move on to the arcs' targets
-                src, dst = np.asarray(transfers.source, dtype=int), np.asarray(transfers.target, dtype=int)
+            if arcs is not None:  # stock can move on to the arcs' targets
                 reach = reach + np.bincount(src, weights=reach[dst], minlength=n)
             big = np.maximum(reach[rows] + pack[rows], moq[rows])
             order_rows = [cases >= 0, z <= cp.multiply(big, placed), z >= cp.multiply(moq[rows], placed)]
-            extra.append(K[rows] @ placed)
+            fixed = K[rows] @ placed
         else:
             z = cp.Variable(m, nonneg=True, name="orders")
             order_rows = []
@@ -230,10 +234,9 @@ def _build(items: PlanItems, limits: Limits, objective: str, shortage: str, orde
     ship = cp.Variable((N, T), nonneg=True, name="shipped")
     flow = arrivals - ship
     n_arcs = 0
-    if transfers is not None and np.size(transfers.source):
-        src, dst = np.asarray(transfers.source, dtype=int), np.asarray(transfers.target, dtype=int)
+    if arcs is not None:
         n_arcs = src.size
-        arc_cost = np.broadcast_to(np.asarray(transfers.cost, dtype=float), (n_arcs,))
+        arc_cost = np.broadcast_to(np.asarray(arcs.cost, dtype=float), (n_arcs,))
         move = cp.Variable((S * n_arcs, T), nonneg=True, name="transfers")
         arc = np.arange(S * n_arcs)
         off = np.repeat(np.arange(S) * n, n_arcs)
@@ -277,13 +280,11 @@ def _build(items: PlanItems, limits: Limits, objective: str, shortage: str, orde
                                 if np.ndim(limits.budget) else limits.budget, 1, T, "budget")
         families.append(("budget", ["budget"], cap, cp.reshape(unit_cost @ q, (1, T), order="C"), 1))
     beta = limits.min_service
-    service_rows = None
     if beta > 0:
         # as "used <= limit": unserved share of demand within its allowance
         used = beta * dd - ship if shortage == "lost_sales" else backlog - (1 - beta) * dd
-        names = items.names or [str(i) for i in range(n)]
-        service_rows = ("service", [f"{nm}" for nm in names] * S, np.zeros((N, T)), used, S)
-        families.append(service_rows)
+        names = list(items.names or [str(i) for i in range(n)])
+        families.append(("service", names * S, np.zeros((N, T)), used, S))
 
     penalties, handles = [], []
     for fam, names, cap, used, scen in families:
@@ -310,15 +311,13 @@ def _build(items: PlanItems, limits: Limits, objective: str, shortage: str, orde
         per_arc = cp.sum(move, axis=1)
         arc_agg = sp.kron(sp.eye(S), np.ones((1, n_arcs)), format="csr")
         scen_cost = scen_cost + arc_agg @ cp.multiply(np.tile(arc_cost, S), per_arc)
-    first = (c_unit @ cp.sum(q, axis=1)) if m else 0.0
-    for e in extra:
-        first = first + e
+    first = (c_unit @ cp.sum(q, axis=1) + fixed) if m else 0.0
     expected = cp.sum(scen_cost) / S + first
-    eta = cvar_expr = None
+    cvar_expr = None
     if cvar_alpha is not None and cvar_weight > 0:
-        eta = cp.Variable(name="var")
         if not 0.0 < cvar_alpha < 1.0:
             raise ValueError(f"plan_replenishment: cvar_alpha={cvar_alpha}; expected in (0, 1)")
+        eta = cp.Variable(name="var")
         tail = cp.sum(cp.pos(scen_cost + first - eta)) / ((1 - cvar_alpha) * S)
         goal = expected + cvar_weight * (eta + tail)
         cvar_expr = eta + tail
@@ -330,8 +329,8 @@ def _build(items: PlanItems, limits: Limits, objective: str, shortage: str, orde
         goal = goal + cp.sum(cp.hstack(penalties))
     problem = cp.Problem(cp.Minimize(goal), cons)
     return problem, dict(q=q, a=a, pipe=pipe, stock=stock, ship=ship, backlog=backlog, move=move, n_arcs=n_arcs,
-                         handles=handles, scen_cost=scen_cost, first=first, eta=eta, S=S, n=n, T=T, profit=profit,
-                         dd=dd, expected=expected, cvar=cvar_expr, cases=cases if (integer and m) else None)
+                         handles=handles, scen_cost=scen_cost, first=first, S=S, n=n, T=T, profit=profit,
+                         cvar=cvar_expr, cases=cases, case_units=pack[rows], to_orders=to_orders)
 
 
 def _solve(problem: cp.Problem, solver: str, integer: bool, mip_gap: float, time_limit: float | None):
@@ -418,14 +417,14 @@ def _plan(items, limits, objective, shortage, order_every, integer, cvar_alpha, 
         _solve(probe, solver, integer, mip_gap, time_limit)
         detail = _describe_infeasible(hp, limits.penalty) if probe.status in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE) else ""
         if problem.status == undecided and not detail:
-            raise ValueError("the replenishment plan is unbounded: a cost or price lets the objective grow without limit")
+            raise ValueError(UNBOUNDED)
         raise PlanInfeasible(
             "the replenishment plan cannot meet its hard limits: "
             + (detail or "no single limit explains it")
             + ". Raise those limits, or make them soft with a penalty (inventory.lp.penalty.<limit>)."
         )
     if problem.status in (cp.UNBOUNDED, cp.UNBOUNDED_INACCURATE):
-        raise ValueError("the replenishment plan is unbounded: a cost or price lets the objective grow without limit")
+        raise ValueError(UNBOUNDED)
     # a mixed-integer solve stopped by its time limit keeps its best plan; an LP must finish
     if problem.status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE) and (not integer or h["stock"].value is None):
         raise RuntimeError(
@@ -464,13 +463,10 @@ def _plan(items, limits, objective, shortage, order_every, integer, cvar_alpha, 
         schema={"family": pl.String, "name": pl.String, "period": pl.Int64, "limit": pl.Float64,
                 "used": pl.Float64, "excess": pl.Float64, "shadow_price": pl.Float64})
     cvar = None if h["cvar"] is None else float(h["cvar"].value)
-    orders = _value(h["q"], (n, T))
-    if h["cases"] is not None:  # whole cases, without the solver's integrality tolerance
-        cases = np.round(_value(h["cases"], (-1,)))
-        slots = np.zeros(n * T)
-        rows_, cols_, to_orders, _ = _order_slots(_per_row(items.lead_time, n, "lead_time", dtype=int), T, order_every)
-        slots = to_orders @ (cases * _per_row(items.case_pack, n, "case_pack")[rows_])
-        orders = slots.reshape(n, T)
+    if h["cases"] is None:
+        orders = _value(h["q"], (n, T))
+    else:  # whole cases, read off the case counts without the solver's integrality tolerance
+        orders = (h["to_orders"] @ (np.round(h["cases"].value) * h["case_units"])).reshape(n, T)
     orders[orders < 1e-7] = 0.0
     return PlanResult(
         orders=np.maximum(orders, 0.0),

@@ -176,24 +176,20 @@ class Cube:
     values: np.ndarray  # (n, H, Q)
     levels: np.ndarray  # (Q,)
 
-    def window_sum(self, what: np.ndarray, start: np.ndarray | int, length: np.ndarray) -> np.ndarray:
-        """Sum of ``what`` (n, H[, ...]) over days ``start .. start + length - 1`` per series;
-        days past the horizon count as the horizon's average day."""
-        n, H = what.shape[:2]
-        cum = np.concatenate([np.zeros((n, 1, *what.shape[2:])), np.cumsum(what, axis=1)], axis=1)
-        avg = what.mean(axis=1)
+    @staticmethod
+    def path(what: np.ndarray, length: np.ndarray, horizon: int) -> np.ndarray:
+        """Sum of ``what`` (n, H) over days t+1 .. t+length per series, for every decision
+        day t of the window: (n, horizon). Days past the forecast horizon count as its
+        average day."""
+        n, H = what.shape
+        cum = np.concatenate([np.zeros((n, 1)), np.cumsum(what, axis=1)], axis=1)
+        avg = what.mean(axis=1, keepdims=True)
 
-        def upto(k):  # sum of the first k days
-            k = np.broadcast_to(np.asarray(k), (n,)).astype(int)
-            inside = np.take_along_axis(cum, np.minimum(k, H).reshape(n, 1, *[1] * (what.ndim - 2)), axis=1)[:, 0]
-            extra = np.maximum(k - H, 0).reshape(n, *[1] * (what.ndim - 2))
-            return inside + extra * avg
+        def upto(k):  # sum of the first k days, k (n, horizon)
+            return np.take_along_axis(cum, np.minimum(k, H), axis=1) + np.maximum(k - H, 0) * avg
 
-        return upto(np.asarray(start) + np.asarray(length)) - upto(start)
-
-    def path(self, what: np.ndarray, length: np.ndarray, horizon: int) -> np.ndarray:
-        """``window_sum`` for every decision day t of the window: days t+1 .. t+length."""
-        return np.stack([self.window_sum(what, t + 1, length) for t in range(horizon)], axis=1)
+        first = np.broadcast_to(np.arange(1, horizon + 1), (n, horizon))
+        return upto(first + np.asarray(length)[:, None]) - upto(first)
 
 
 def forecast_cube(forecasts: pl.DataFrame, keys: list[str], quantiles: list[float], model: str) -> Cube:
@@ -354,13 +350,14 @@ def run_inventory_study(
                 f" window has {n} x {horizon}: every compared model must forecast every series on every date"
             )
     review = max(int(cfg.review_days), 1)
+    levels = {m: policy_levels(cubes[m], econ, horizon, review, cfg.error_correlation) for m in models}
     if "stock_on_hand" in panel.demand.columns:
         start = (
             panel.demand.filter(pl.col(DATE) == cutoff).join(ids, on=keys, how="semi")
             .sort(keys).get_column("stock_on_hand").to_numpy().astype(float)
         )
     else:  # no stock in the data: start every policy at the best forecaster's order-up-to level
-        start = policy_levels(cubes[models[-1]], econ, horizon, review, cfg.error_correlation)["(R,S) quantile"]["S"][:, 0]
+        start = levels[models[-1]]["(R,S) quantile"]["S"][:, 0]
         notes.append("The data records no stock: every policy starts at the best forecaster's (R,S) level.")
     backorders = cfg.shortage == "backorder"
     # orders placed before the origin are known: receipts inside the first lead time
@@ -375,10 +372,8 @@ def run_inventory_study(
 
     sims: dict[str, SimResult] = {}
     rows, param_frames = [], []
-    levels_by_model = {}
     for model in models:
-        lv = policy_levels(cubes[model], econ, horizon, review, cfg.error_correlation)
-        levels_by_model[model] = lv
+        lv = levels[model]
         for name in POLICIES:
             sims[f"{name} | {model}"] = run(make_policy(name, lv[name], review))
             rows.append((name, model))
@@ -403,10 +398,9 @@ def run_inventory_study(
     location = lp_cfg.location or (keys[-1] if len(keys) > 1 else None)
     loc = _locations(panel, econ, location)
     uniq_loc, wh = np.unique(loc, return_inverse=True)
-    mu = cube.mean.mean(axis=1)
+    mu, q_eoq = levels[plan_model]["_info"]["mu"], levels[plan_model]["_info"]["eoq"]
     volume = econ.get_column("volume").to_numpy()
     unit_cost = econ.get_column("unit_cost").to_numpy()
-    q_eoq, _ = eoq(costs.ordering, np.clip(costs.holding, 1e-9, None), np.maximum(mu, 1e-6))
     sup_names = None
     sup = np.zeros(n, dtype=int)
     supplier_cap = None
@@ -418,16 +412,17 @@ def run_inventory_study(
             supplier_cap = np.bincount(sup, weights=mu, minlength=sup_names.size) * lp_cfg.supplier_cover
     # the fixed cost per order spread over the EOQ batch keeps the LP linear (the MIP charges it per order)
     spread = costs.ordering / np.maximum(q_eoq, 1.0)
+    purchase = np.zeros(n)
     shortage_cost = costs.shortage
     if lp_cfg.objective == "profit":
         # revenue counts the lost margin already: buying costs the unit cost, a lost sale only its goodwill
-        spread = spread + unit_cost
+        purchase = unit_cost
         margin = (econ.get_column("price") - econ.get_column("unit_cost")).clip(lower_bound=0.0).to_numpy()
         shortage_cost = np.maximum(costs.shortage - margin, 0.0)
     items = PlanItems(
         demand=_matrix(forecasts.filter(pl.col("model") == plan_model), keys, plan_col),
         start_stock=start, lead_time=lead, pipeline=pipeline, holding_cost=costs.holding, shortage_cost=shortage_cost,
-        unit_order_cost=spread, order_cost=costs.ordering,
+        unit_order_cost=purchase + spread, order_cost=costs.ordering,
         unit_cost=unit_cost, price=econ.get_column("price").to_numpy(), volume=volume, warehouse=wh, supplier=sup,
         moq=econ.get_column("moq").to_numpy(), case_pack=econ.get_column("case_pack").to_numpy(),
         names=[" / ".join(map(str, r)) for r in econ.select(keys).iter_rows()],
@@ -460,7 +455,7 @@ def run_inventory_study(
             # without transfers: arcs x scenarios would make it many times larger
             scen_items, limits, cvar_alpha=lp_cfg.cvar_alpha, cvar_weight=lp_cfg.cvar_weight, **opts)
     if lp_cfg.mip:
-        mip_items = PlanItems(**{**items.__dict__, "unit_order_cost": spread - costs.ordering / np.maximum(q_eoq, 1.0)})
+        mip_items = PlanItems(**{**items.__dict__, "unit_order_cost": purchase})
         plans["MIP plan"] = plan_replenishment(mip_items, limits, transfers=arcs, integer=True, mip_gap=lp_cfg.mip_gap, **opts)
     pack = econ.get_column("case_pack").to_numpy()
     for name, plan in plans.items():
