@@ -6,25 +6,36 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 STAMP  := $(VENV)/.installed
+# exact versions of every package, resolved from pyproject.toml's ranges by `make lock`
+LOCK   := requirements.lock
+PIP_VERSION := 26.3
+UV_VERSION  := 0.13.9
 # Extra Hydra overrides for `make report`, e.g. make report ARGS="experiment=quick data.seed=7"
 ARGS   ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help setup report quick test lint lab benchmark benchmark-forecast benchmark-inventory clean
+.PHONY: help setup lock report quick test lint lab benchmark benchmark-forecast benchmark-threads benchmark-inventory clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
-	$(PIP) install --quiet --upgrade pip
-	@# torch first: the pin takes the local CPU build where there is one, the ordinary build elsewhere
-	$(PIP) install --quiet "torch==2.13.0"
-	$(PIP) install --quiet -e ".[dev]"
+	$(PIP) install --quiet "pip==$(PIP_VERSION)"
+	@# torch first: the pin takes the local CPU build where there is one, the ordinary build elsewhere;
+	@# the lock is a constraints file, so packages this platform does not need are not installed
+	$(PIP) install --quiet -c $(LOCK) "torch==2.13.0"
+	$(PIP) install --quiet -c $(LOCK) -e ".[dev]"
 	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (workbench)"
 	touch $(STAMP)
 
-setup: $(STAMP) ## Create .venv with every dependency (torch==2.13.0 first)
+setup: $(STAMP) ## Create .venv with the locked versions of every dependency (torch==2.13.0 first)
+
+lock: $(STAMP) ## Re-resolve requirements.lock (newest versions within pyproject.toml's ranges), then `make setup`
+	$(PIP) install --quiet "uv==$(UV_VERSION)"
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --upgrade --python-version 3.11 \
+		--python-platform x86_64-manylinux_2_28 --quiet -o $(LOCK)
+	@echo "requirements.lock updated: bring environment.yml's pins in step (tests/test_packaging.py checks), then make setup"
 
 report: $(STAMP) ## Run the default experiment: all notebooks -> reports/<experiment>/<run-id>/ and reports/index.html
 	$(PY) -m workbench.run $(ARGS)
@@ -38,8 +49,11 @@ test: $(STAMP) ## Run the test suite (quick: tiny configs, no GPU needed)
 lint: $(STAMP) ## Lint with ruff
 	$(PY) -m ruff check workbench tests benchmarks
 
+# Jupyter refuses to start as root unless told; containers and CI machines run as root
+LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root,)
+
 lab: $(STAMP) ## Open JupyterLab on notebooks/ with the workbench kernel
-	$(VENV)/bin/jupyter lab notebooks
+	$(VENV)/bin/jupyter lab notebooks $(LAB_ARGS)
 
 benchmark: $(STAMP) ## Time the generator and the loaders on real and full-size data (prints tables)
 	$(PY) benchmarks/bench_generator.py
@@ -48,6 +62,9 @@ benchmark: $(STAMP) ## Time the generator and the loaders on real and full-size 
 benchmark-forecast: $(STAMP) ## The forecasting leaderboard on the real Walmart data, and deep-model epoch times
 	$(PY) benchmarks/bench_forecast_walmart.py
 	$(PY) benchmarks/bench_deep_epoch.py
+
+benchmark-threads: $(STAMP) ## Forecasting beside a busy process: library thread defaults against the workbench's settings
+	$(PY) benchmarks/bench_threads.py
 
 benchmark-inventory: $(STAMP) ## The 10,000-item replenishment LP (cvxpy against raw HiGHS) and the 10,000 x 365 simulation
 	$(PY) benchmarks/bench_lp.py

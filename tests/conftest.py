@@ -6,6 +6,11 @@ import pytest
 
 from workbench.config import compose, section, to_plain
 from workbench.data import load_data
+from workbench.runtime import set_threads
+
+# the same thread count on every machine: torch's sums (and so the deep models' numbers)
+# depend on how the work is split
+set_threads(2)
 
 
 def tiny_overrides(*extra: str) -> list[str]:

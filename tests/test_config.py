@@ -63,3 +63,16 @@ def test_every_notebook_has_a_parameters_cell_and_no_outputs():
         tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
         assert len(tagged) == 1, path
         assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code"), path
+
+
+@pytest.mark.parametrize("data", ["panel", "walmart", "m5", "transactions"])
+def test_the_quick_experiment_takes_any_data_source(data):
+    plain = to_plain(compose(["experiment=quick", f"data={data}", "data.path=somewhere"]))
+    assert plain["data"]["source"] == data and plain["experiment"]["name"] == "quick"
+    assert plain["forecast"]["horizon"] == 14
+
+
+def test_the_quick_experiment_shrinks_the_synthetic_shop():
+    quick = to_plain(compose(["experiment=quick"]))["data"]
+    assert (quick["source"], quick["n_items"], quick["n_days"]) == ("synthetic", 12, 400)
+    assert to_plain(compose(["experiment=quick", "data.n_items=6"]))["data"]["n_items"] == 6

@@ -134,7 +134,7 @@ class TransactionsDataConfig(DataConfig):
     name: str = "transactions"
     path: str = MISSING
     encoding: str = "utf-8"
-    date_format: str | None = None  # e.g. "%d/%m/%Y %H:%M"; None: ISO
+    date_format: str | None = None  # e.g. "%d/%m/%Y %H:%M"; None: detected from the values, and logged
     columns: dict[str, str] = field(
         default_factory=lambda: {
             "order_id": "InvoiceNo",
@@ -159,7 +159,7 @@ class PanelFileConfig(DataConfig):
     name: str = "panel"
     path: str = MISSING
     static_path: str | None = None
-    date_format: str | None = None  # strptime format; None lets polars infer ISO dates
+    date_format: str | None = None  # strptime format; None: detected from the values (ISO, day- or month-first), and logged
     encoding: str = "utf-8"  # of CSV files, e.g. latin-1
     frequency: str = "1d"  # polars duration string: 1d, 1w
     # canonical name -> column name in the file
@@ -374,6 +374,9 @@ class ExperimentConfig:
         default_factory=lambda: {"03_inventory": ["02_forecast"]}
     )
     kernel: str = "python3"
+    # threads of torch, LightGBM, OpenMP and BLAS in each notebook (null: every core this process
+    # may use; -1: all but one); idle threads sleep rather than spin (see workbench.runtime)
+    threads: int | None = None
 
 
 @dataclass

@@ -1,13 +1,23 @@
-"""The runner: compose the config, execute the notebooks with papermill, render HTML.
+"""The runner: check everything, execute the notebooks with papermill, render HTML.
 
-``python -m workbench.run [hydra overrides]`` makes a fresh run folder
-``reports/<experiment>/<run-id>/``, writes ``config.yaml``, executes every notebook
-of ``experiment.notebooks`` in order (parameters: the resolved config as a plain
-dict and the run folder), renders each to HTML with the code hidden, gathers the
-stages' headline numbers into ``metrics.json`` and rebuilds ``reports/index.html``.
-A notebook that fails is reported with its error; notebooks that depend on it
-(``experiment.depends``) are skipped, the others still run, and the command exits
-non-zero.
+``python -m workbench.run [hydra overrides]`` composes the config, checks the settings
+(:mod:`workbench.checks`), loads and validates the data once, and only then makes a
+fresh run folder ``reports/<experiment>/<run-id>/``. It executes every notebook of
+``experiment.notebooks`` in order (parameters: the resolved config as a plain dict
+and the run folder; the notebooks read the panel it saved), renders each to a
+self-contained HTML page, gathers the stages' headline numbers into
+``metrics.json`` and rebuilds ``reports/index.html``.
+
+- A bad setting or bad data stops the run before any notebook, with one line.
+- A notebook that fails is reported with its error; notebooks that depend on it
+  (``experiment.depends``) are skipped, the others still run, and the command exits 1.
+- Ctrl-C (SIGINT) or SIGTERM stops the run at once: the kernel and the worker
+  processes it started are ended, ``run.json`` and the index say ``interrupted`` and
+  in which notebook, one line is printed, and the exit code is 130 or 143.
+
+Notebooks execute in a worker thread so that the main thread keeps the signal
+handlers (the notebook client would install its own, which swallow Ctrl-C); each
+kernel's own stderr (connection notices, library banners) goes to ``kernel.log``.
 """
 
 from __future__ import annotations
@@ -15,63 +25,124 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import sys
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import hydra
 from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
 
 from workbench.config import CONF_DIR, section, to_plain
+from workbench.progress import PROGRESS_ENV, ProgressEcho
+from workbench.report.html import render_html, strip_widgets
 from workbench.report.index import build_index
-from workbench.report.run import new_run_dir
+from workbench.report.run import PANEL_DIR, new_run_dir
+from workbench.runtime import thread_env
+
+EXIT_FAILED, EXIT_BAD_INPUT = 1, 2
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
-def check_config(plain: dict[str, Any]) -> None:
-    """Fail before any notebook runs when a setting cannot work (unknown model, missing notebook)."""
-    from workbench.anomaly import DETECTORS
-    from workbench.data import LOADERS
-    from workbench.forecast import MODELS
+class Interrupted(BaseException):  # noqa: N818 - a signal, like KeyboardInterrupt
+    """SIGINT or SIGTERM arrived; a BaseException so that no ``except Exception`` swallows it."""
 
-    for name in ("data", "forecast", "inventory", "games", "anomaly", "experiment"):
-        section(plain, name)
-    # a registry lookup raises a KeyError that names the setting and the known entries
-    LOADERS[plain["data"]["source"]]
-    for model in plain["forecast"]["models"]:
-        MODELS[model]
-    from workbench.forecast.backtest import check_forecast_config
-
-    check_forecast_config(section(plain, "forecast"))
-    if plain["forecast"]["baseline"] not in plain["forecast"]["models"]:
-        raise ValueError(
-            f"forecast.baseline={plain['forecast']['baseline']!r} is not in forecast.models={plain['forecast']['models']}"
-        )
-    from workbench.inventory.study import check_inventory_config
-
-    check_inventory_config(section(plain, "inventory"), plain["forecast"]["quantiles"])
-    for det in plain["anomaly"]["detectors"]:
-        DETECTORS[det]
-    exp = plain["experiment"]
-    for nb in exp["notebooks"]:
-        path = Path(exp["notebooks_dir"]) / f"{nb}.ipynb"
-        if not path.exists():
-            raise FileNotFoundError(f"experiment.notebooks: {path} does not exist")
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+        self.name = signal.Signals(signum).name
+        self.exit_code = 128 + signum
 
 
-def render_html(notebook: Path, target: Path) -> None:
-    """HTML with the code hidden; figures are embedded as PNG."""
-    import nbformat
-    from nbconvert import HTMLExporter
+@contextmanager
+def stop_on_signals() -> Iterator[None]:
+    """Turn the first SIGINT or SIGTERM into :class:`Interrupted` in the main thread; later ones
+    are ignored while the run cleans up (a few seconds)."""
 
-    nb = nbformat.read(notebook, as_version=4)
-    exporter = HTMLExporter(
-        template_name="lab", exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
-    )
-    exporter.log.setLevel(logging.ERROR)  # figure alt-text notices, one per image
-    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": notebook.stem}})
-    target.write_text(body, encoding="utf-8")
+    def handler(signum, frame):
+        for s in STOP_SIGNALS:
+            signal.signal(s, signal.SIG_IGN)
+        raise Interrupted(signum)
+
+    previous = {s: signal.signal(s, handler) for s in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
+
+
+def stop_children(grace: float = 3.0) -> int:
+    """End every process this one started (kernels, their joblib/loky workers): SIGTERM, then
+    SIGKILL after ``grace`` seconds. Returns how many there were."""
+    import psutil
+
+    procs = psutil.Process().children(recursive=True)
+    for p in procs:
+        try:
+            p.terminate()
+        except psutil.NoSuchProcess:
+            pass
+    _, alive = psutil.wait_procs(procs, timeout=grace)
+    for p in alive:
+        try:
+            p.kill()
+        except psutil.NoSuchProcess:
+            pass
+    psutil.wait_procs(alive, timeout=2)
+    return len(procs)
+
+
+def _kernel_manager(log_path: Path):
+    """A kernel manager whose kernels write their own stdout/stderr to ``log_path``."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    class LoggedKernelManager(AsyncKernelManager):
+        async def _async_launch_kernel(self, kernel_cmd, **kw):
+            log = open(log_path, "ab")  # noqa: SIM115 - the kernel process holds it
+            kw.update(stdout=log, stderr=log)
+            try:
+                return await super()._async_launch_kernel(kernel_cmd, **kw)
+            finally:
+                log.close()  # the child has its own copy of the descriptor
+
+    return LoggedKernelManager
+
+
+def execute_notebook(source: Path, output: Path, parameters: dict, kernel: str, log_path: Path) -> None:
+    """Execute one notebook with papermill in a worker thread; re-raise its error here.
+
+    The wait is a loop of short joins, so a signal reaches the main thread at once."""
+    import papermill as pm
+
+    outcome: dict[str, BaseException] = {}
+
+    def work() -> None:
+        try:
+            pm.execute_notebook(
+                str(source), str(output), parameters=parameters, kernel_name=kernel, progress_bar=False,
+                cwd=os.getcwd(), kernel_manager_class=_kernel_manager(log_path),
+            )
+        except BaseException as err:  # handed to the main thread
+            outcome["error"] = err
+
+    worker = threading.Thread(target=work, name=f"notebook-{source.stem}", daemon=True)
+    worker.start()
+    try:
+        while worker.is_alive():
+            worker.join(0.2)
+    except Interrupted:
+        stop_children()
+        worker.join(timeout=10)  # papermill notices the dead kernel and saves what ran
+        raise
+    if "error" in outcome:
+        raise outcome["error"]
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
@@ -81,17 +152,48 @@ def _write_json(path: Path, data: dict[str, Any]) -> None:
 
 
 def _gather_metrics(run_dir: Path) -> dict[str, Any]:
-    metrics = {}
-    for path in sorted((run_dir / "metrics").glob("*.json")):
-        metrics[path.stem] = json.loads(path.read_text())
-    return metrics
+    return {p.stem: json.loads(p.read_text()) for p in sorted((run_dir / "metrics").glob("*.json"))}
 
 
-def _run_notebooks(info, exp, plain, run_dir: Path, run_json: Path, reports: Path, t_start: float) -> set[str]:
+def _render(output: Path, target: Path, entry: dict[str, Any]) -> None:
+    """The executed notebook without widget state, and its page; a broken render must not hide
+    the run's status."""
+    if not output.exists():
+        return
+    try:
+        import nbformat
+
+        nbformat.write(strip_widgets(nbformat.read(output, as_version=4)), output)
+        stopped = None if entry["status"] == "ok" else entry["status"]
+        render_html(output, target, stopped=stopped, reason=entry.get("error"))
+        entry["html"] = target.name
+    except Exception as err:
+        entry.setdefault("error", f"HTML rendering failed: {err}")
+
+
+class RunRecord:
+    """``run.json`` of one run and the index built from every run's record."""
+
+    def __init__(self, run_dir: Path, reports: Path, info: dict[str, Any]) -> None:
+        self.dir, self.reports, self.info = run_dir, reports, info
+        self.t_start = time.perf_counter()
+
+    def save(self) -> None:
+        self.info["metrics"] = _gather_metrics(self.dir)
+        self.info["seconds"] = round(time.perf_counter() - self.t_start, 1)
+        _write_json(self.dir / "run.json", self.info)
+        build_index(self.reports)
+
+    def finish(self, status: str, **extra: Any) -> None:
+        self.info.update(status=status, finished=datetime.now().isoformat(timespec="seconds"), **extra)
+        self.save()
+        _write_json(self.dir / "metrics.json", self.info["metrics"])
+
+
+def _run_notebooks(record: RunRecord, exp: dict[str, Any], plain: dict[str, Any]) -> set[str]:
     """Execute and render each notebook in turn; return the names that did not succeed."""
-    import papermill as pm
-
     failed: set[str] = set()
+    info, run_dir = record.info, record.dir
     total = len(exp["notebooks"])
     for k, entry in enumerate(info["notebooks"], start=1):
         name = entry["name"]
@@ -100,103 +202,146 @@ def _run_notebooks(info, exp, plain, run_dir: Path, run_json: Path, reports: Pat
             entry.update(status="skipped", error=f"skipped: depends on {', '.join(blockers)}, which did not succeed")
             failed.add(name)
             print(f"[{k}/{total}] {name}: skipped ({entry['error']})", flush=True)
-            _write_json(run_json, info)
+            record.save()
             continue
         print(f"[{k}/{total}] {name}", flush=True)
-        source = Path(exp["notebooks_dir"]) / f"{name}.ipynb"
         output = run_dir / f"{name}.ipynb"
+        entry.update(status="running", started=datetime.now().isoformat(timespec="seconds"))
+        record.save()
         t0 = time.perf_counter()
         try:
-            pm.execute_notebook(
-                str(source),
-                str(output),
-                parameters={"cfg": plain, "run_dir": str(run_dir)},
-                kernel_name=exp["kernel"],
-                progress_bar=sys.stderr.isatty() or "JPY_PARENT_PID" in os.environ,
-                cwd=os.getcwd(),
-            )
+            with ProgressEcho(run_dir / "progress.log"):
+                execute_notebook(Path(exp["notebooks_dir"]) / f"{name}.ipynb", output,
+                                 {"cfg": plain, "run_dir": str(run_dir)}, exp["kernel"], run_dir / "kernel.log")
             entry["status"] = "ok"
-        except pm.PapermillExecutionError as err:
-            entry.update(status="failed", error=f"{err.ename}: {err.evalue}")
-        except Exception as err:  # kernel died, notebook unreadable, ...
-            entry.update(status="failed", error=f"{type(err).__name__}: {err}")
+        except Interrupted as stop:
+            entry.update(status="interrupted", seconds=round(time.perf_counter() - t0, 1),
+                         error=f"interrupted by {stop.name} after {time.perf_counter() - t0:.0f} s")
+            _render(output, run_dir / f"{name}.html", entry)
+            raise
+        except Exception as err:  # papermill's execution error, a dead kernel, an unreadable notebook
+            ename, evalue = getattr(err, "ename", type(err).__name__), getattr(err, "evalue", str(err))
+            entry.update(status="failed", error=f"{ename}: {evalue}")
         entry["seconds"] = round(time.perf_counter() - t0, 1)
         if entry["status"] != "ok":
             failed.add(name)
-            print(f"    failed after {entry['seconds']} s: {entry['error']}", flush=True)
+            print(f"    failed after {_duration(entry['seconds'])}: {entry['error']}", flush=True)
         else:
-            print(f"    ok in {entry['seconds']} s", flush=True)
-        if output.exists():
-            try:
-                render_html(output, run_dir / f"{name}.html")
-                entry["html"] = f"{name}.html"
-            except Exception as err:  # a broken render must not hide the run's status
-                entry.setdefault("error", f"HTML rendering failed: {err}")
-        info["metrics"] = _gather_metrics(run_dir)
-        info["seconds"] = round(time.perf_counter() - t_start, 1)
-        _write_json(run_json, info)
-        build_index(reports)
+            print(f"    ok in {_duration(entry['seconds'])}", flush=True)
+        _render(output, run_dir / f"{name}.html", entry)
+        record.save()
     return failed
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.1f} min"
+
+
+def prepare(plain: dict[str, Any]):
+    """Check the settings, load and validate the data, check the settings that need the data.
+
+    Returns the panel; raises with one clear message on the first problem."""
+    from workbench.checks import check_against_data, check_settings
+    from workbench.data import load_data
+
+    check_settings(plain)
+    panel = load_data(section(plain, "data"))
+    check_against_data(plain, panel)
+    return panel
 
 
 def execute(cfg: DictConfig, overrides: list[str] | None = None) -> int:
     """Run every notebook of the experiment; return the exit code (0: all succeeded)."""
     logging.getLogger("papermill").setLevel(logging.WARNING)
-    # kernels inherit the environment: no in-notebook progress bars in batch runs (the runner
-    # shows progress per notebook); in JupyterLab they show as widgets
-    os.environ.setdefault("TQDM_DISABLE", "1")
     plain = to_plain(cfg)
-    check_config(plain)
     exp = plain["experiment"]
+    t0 = time.perf_counter()
+    print(f"checking settings and loading data ({plain['data']['source']}) ...", flush=True)
+    panel = prepare(plain)
+    print(f"    {panel.n_series:,} series x {panel.dates.len():,} periods, checked in "
+          f"{_duration(time.perf_counter() - t0)}", flush=True)
     reports = Path(exp["reports_dir"])
     run_dir = new_run_dir(reports, exp["name"]).resolve()
     (run_dir / "config.yaml").write_text(OmegaConf.to_yaml(OmegaConf.create(plain)))
     (run_dir / "metrics").mkdir(exist_ok=True)
-    info: dict[str, Any] = {
+    panel.save(run_dir / PANEL_DIR)  # every notebook reads this one copy
+    # kernels inherit the environment: thread pools sized on purpose, third-party progress bars
+    # off (they would land in the report), ours to a file this process echoes to the terminal
+    os.environ.update(thread_env(exp["threads"]))
+    os.environ["TQDM_DISABLE"] = "1"
+    os.environ[PROGRESS_ENV] = str(run_dir / "progress.log")
+    record = RunRecord(run_dir, reports, {
         "experiment": exp["name"],
         "status": "running",
         "started": datetime.now().isoformat(timespec="seconds"),
+        "data": _data_source(plain["data"]),
         "overrides": list(overrides or []),
         "notebooks": [{"name": nb, "status": "pending"} for nb in exp["notebooks"]],
         "metrics": {},
         "seconds": 0.0,
-    }
-    run_json = run_dir / "run.json"
-    _write_json(run_json, info)
-    build_index(reports)
+    })
+    record.save()
     print(f"run folder: {run_dir}", flush=True)
-    t_start = time.perf_counter()
     try:
-        failed = _run_notebooks(info, exp, plain, run_dir, run_json, reports, t_start)
-    except BaseException as err:  # interrupted or broken: the run must not stay "running"
-        info.update(status="failed", error=f"runner stopped: {type(err).__name__}: {err}")
-        _write_json(run_json, info)
-        build_index(reports)
+        failed = _run_notebooks(record, exp, plain)
+    except Interrupted as stop:
+        running = next((n["name"] for n in record.info["notebooks"] if n["status"] == "interrupted"), None)
+        for entry in record.info["notebooks"]:
+            if entry["status"] == "pending":
+                entry["status"] = "not run"
+        record.finish("interrupted", interrupted_in=running, error=f"interrupted by {stop.name}"
+                      + (f" during {running}" if running else ""))
+        raise
+    except BaseException as err:  # the runner itself broke: the run must not stay "running"
+        record.finish("failed", error=f"runner stopped: {type(err).__name__}: {err}")
         raise
     total = len(exp["notebooks"])
-    info["status"] = "failed" if failed else "ok"
-    info["finished"] = datetime.now().isoformat(timespec="seconds")
-    info["metrics"] = _gather_metrics(run_dir)
-    info["seconds"] = round(time.perf_counter() - t_start, 1)
-    _write_json(run_dir / "metrics.json", info["metrics"])
-    _write_json(run_json, info)
-    index = build_index(reports)
-    print(f"{info['status']}: {len(failed)} of {total} notebooks did not succeed" if failed
-          else f"ok: {total} notebooks in {info['seconds']:.0f} s", flush=True)
-    print(f"reports: {run_dir}\nindex:   {index.resolve()}", flush=True)
-    return 1 if failed else 0
+    record.finish("failed" if failed else "ok")
+    seconds = record.info["seconds"]
+    print(f"failed: {len(failed)} of {total} notebooks did not succeed ({_duration(seconds)})" if failed
+          else f"ok: {total} notebooks in {_duration(seconds)}", flush=True)
+    print(f"reports: {run_dir}\nindex:   {(reports / 'index.html').resolve()}", flush=True)
+    return EXIT_FAILED if failed else 0
+
+
+def _data_source(data: dict[str, Any]) -> str:
+    """The data a run read, in a few words: the source and its path where it has one."""
+    path = data.get("path")
+    return f"{data['source']}: {path}" if path else data["source"]
 
 
 # exit codes of the runs of this process (several in a -m sweep); run.py exits with the worst
 EXIT_CODES: list[int] = []
 
 
+def _fail(message: str, code: int) -> None:
+    print(f"error: {message}", file=sys.stderr, flush=True)
+    EXIT_CODES.append(code)
+    sys.exit(code)
+
+
 @hydra.main(config_path=str(CONF_DIR), config_name="config", version_base="1.3")
 def main(cfg: DictConfig) -> int:
     from hydra.core.hydra_config import HydraConfig
 
+    from workbench.checks import SettingError
+    from workbench.data import PanelError
+
     hydra_cfg = HydraConfig.get()
-    code = execute(cfg, list(hydra_cfg.overrides.task))
+    with stop_on_signals():
+        try:
+            code = execute(cfg, list(hydra_cfg.overrides.task))
+        except Interrupted as stop:
+            print(f"interrupted by {stop.name}: the kernel and its workers were stopped; the run is marked"
+                  " interrupted", file=sys.stderr, flush=True)
+            EXIT_CODES.append(stop.exit_code)
+            sys.exit(stop.exit_code)
+        except (SettingError, PanelError, OmegaConfBaseException, FileNotFoundError) as err:
+            _fail(str(err), EXIT_BAD_INPUT)
+        except (KeyError, ValueError) as err:  # a registry's unknown name, a stage's own check
+            if os.environ.get("WORKBENCH_TRACEBACK"):
+                raise
+            _fail(err.args[0] if isinstance(err, KeyError) and err.args else str(err), EXIT_BAD_INPUT)
     EXIT_CODES.append(code)
     if code and hydra_cfg.mode.name == "RUN":
         sys.exit(code)

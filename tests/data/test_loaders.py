@@ -1,3 +1,5 @@
+from datetime import date, timedelta
+
 import polars as pl
 import pytest
 
@@ -73,7 +75,8 @@ def test_unparseable_date_names_file_column_and_value(tmp_path, sales_csv):
     text = sales_csv.read_text().replace("05/01/2024", "2024-01-05", 1)
     bad = tmp_path / "bad.csv"
     bad.write_text(text)
-    with pytest.raises(PanelError, match=r"bad.csv: column 'date' has 1 values that are not dates .*'2024-01-05'"):
+    with pytest.raises(PanelError, match=r"bad.csv: column 'day' \(data.columns.date\) has 1 values that are not dates"
+                       r" in format %d/%m/%Y \(first: '2024-01-05' in data row 9\); '2024-01-05' is in format %Y-%m-%d"):
         load_data(_mapped(bad))
 
 
@@ -97,8 +100,88 @@ def test_empty_file(tmp_path):
 
 
 def test_wrong_type_in_file(tmp_path, sales_csv):
+    # the offending row, not the first row of the file (a valid one, demand=1)
     text = sales_csv.read_text().replace(",3,9.5", ",three,9.5", 1)
     bad = tmp_path / "typed.csv"
     bad.write_text(text)
-    with pytest.raises(PanelError, match=r"column 'demand' has type String; expected numbers"):
+    with pytest.raises(PanelError, match=r"typed.csv: column 'units' \(data.columns.demand\) has 1 values that are not"
+                                         r" numbers \(first: 'three' in data row 5\); expected a number in every row"):
         load_data(_mapped(bad))
+    text = sales_csv.read_text().replace(",9.5,", ",9.5 EUR,", 1)
+    bad.write_text(text)
+    with pytest.raises(PanelError, match=r"column 'list_price' \(data.columns.price\) has 1 values that are not numbers"
+                                         r" \(first: '9.5 EUR' in data row 1\)"):
+        load_data(_mapped(bad))
+
+
+def test_text_past_the_rows_polars_infers_types_from_is_named_with_its_row(tmp_path):
+    from workbench.data.io import read_csv_text
+
+    rows = ["item_id,date,demand", *(f"i{k // 100},2024-01-{1 + k % 28:02d},{k % 5}" for k in range(100_005))]
+    rows[100_003] = rows[100_003].rsplit(",", 1)[0] + ",abc"
+    path = tmp_path / "long.csv"
+    path.write_text("\n".join(rows) + "\n")
+    with pytest.raises(PanelError, match=r"long.csv: column 'demand' \(data.columns.demand\) has 1 values that are not"
+                                         r" numbers \(first: 'abc' in data row 100003\)"):
+        load_data(_cfg(path))
+    # a decimal there is no error: the column is read as floats
+    rows[100_003] = rows[100_003].rsplit(",", 1)[0] + ",2.5"
+    path.write_text("\n".join(rows) + "\n")
+    df, _ = read_csv_text(path)
+    assert df.schema["demand"] == pl.Float64 and df["demand"][100_002] == 2.5
+
+
+def _dated(tmp_path, name, dates):
+    path = tmp_path / name
+    path.write_text("\n".join(["sku,day,units", *(f"A1,{d},{k % 3}" for k, d in enumerate(dates))]) + "\n")
+    return path
+
+
+def _unformatted(path, *extra):
+    return _cfg(path, "data.columns.item_id=sku", "data.columns.date=day", "data.columns.demand=units", *extra)
+
+
+def test_date_format_is_detected_from_the_values_and_logged(tmp_path):
+    days = [date(2024, 1, 1) + timedelta(days=k) for k in range(20)]
+    cases = {
+        "us.csv": ([f"{d.month:02d}/{d.day:02d}/{d.year}" for d in days], "%m/%d/%Y", "01/13/2024"),
+        "eu.csv": ([f"{d.day:02d}/{d.month:02d}/{d.year}" for d in days], "%d/%m/%Y", "13/01/2024"),
+        "eu_time.csv": ([f"{d.day}.{d.month}.{d.year} 08:30" for d in days], "%d.%m.%Y %H:%M", "13.1.2024 08:30"),
+        "iso.csv": ([d.isoformat() for d in days], "%Y-%m-%d", None),
+    }
+    for name, (dates, fmt, proof) in cases.items():
+        p = load_data(_unformatted(_dated(tmp_path, name, dates)))
+        assert p.demand["date"].to_list() == days, name
+        entry = next(e for e in p.log if e["step"] == "date_format")
+        assert entry == {"step": "date_format", "action": "detected", "column": "day", "format": fmt, "rows": 20,
+                         **({"proof": proof} if proof else {})}, name
+    # a format that is set is used as it is, and not logged as detected
+    p = load_data(_unformatted(_dated(tmp_path, "eu.csv", cases["eu.csv"][0]), "data.date_format=%d/%m/%Y"))
+    assert p.demand["date"].to_list() == days
+    assert not [e for e in p.log if e["step"] == "date_format"]
+
+
+def test_dates_that_read_both_ways_are_refused_not_guessed(sales_csv):
+    # the fixture's dates run 01/01/2024 .. 10/01/2024: day-first or month-first, nothing tells
+    with pytest.raises(PanelError, match=r"sales.csv: column 'day' \(data.columns.date\) holds dates that read both"
+                                         r" day-first and month-first \(%d/%m/%Y or %m/%d/%Y\) and no field is above 12"
+                                         r" to tell which \(first: '01/01/2024' in data row 1\); set"
+                                         r" data.date_format='%d/%m/%Y' or data.date_format='%m/%d/%Y'"):
+        load_data(_mapped(sales_csv, "data.date_format=null"))
+
+
+def test_unreadable_dates_suggest_the_format_they_are_in(tmp_path):
+    us = _dated(tmp_path, "us.csv", [f"01/{d:02d}/2024" for d in range(1, 20)])
+    with pytest.raises(PanelError, match=r"us.csv: column 'day' \(data.columns.date\) has 7 values that are not dates in"
+                                         r" format %d/%m/%Y \(first: '01/13/2024' in data row 13\); the values are in"
+                                         r" format %m/%d/%Y: set data.date_format='%m/%d/%Y'$"):
+        load_data(_unformatted(us, "data.date_format=%d/%m/%Y"))
+    typo = _dated(tmp_path, "typo.csv", [f"01/{d:02d}/2024" for d in range(1, 12)] + ["2024-13-45", "01/13/2024"])
+    with pytest.raises(PanelError, match=r"has 1 values that are not dates in format %m/%d/%Y, the format of the other"
+                                         r" values \(first: '2024-13-45' in data row 12\); '2024-13-45' is not a date in"
+                                         r" any format tried \(12 of 13 distinct values are in format %m/%d/%Y\)"):
+        load_data(_unformatted(typo))
+    words = _dated(tmp_path, "words.csv", ["1 Jan 2024", "2 Jan 2024"])
+    with pytest.raises(PanelError, match=r"has 2 values that are not dates in any format tried .*\(first: '1 Jan 2024' in"
+                                         r" data row 1\); set data.date_format to the format of the values"):
+        load_data(_unformatted(words))

@@ -1,5 +1,6 @@
 """Walmart, M5 and transaction-log layouts on fixtures the tests write (no test reads ../shared)."""
 
+import re
 from datetime import date
 
 import polars as pl
@@ -153,10 +154,42 @@ def test_transaction_log_wrong_encoding_is_named(tmp_path):
 
 def test_transaction_log_bad_timestamp_and_missing_column(tmp_path):
     path = write_transactions(tmp_path / "orders.csv")
-    with pytest.raises(PanelError, match=r"column 'timestamp' has \d+ values that are not dates in format %Y-%m-%d"):
+    with pytest.raises(PanelError, match=r"orders.csv: column 'InvoiceDate' \(data.columns.timestamp\) has \d+ values that"
+                                         r" are not dates in format %Y-%m-%d \(first: '01/12/2010 \d\d:\d\d' in data row 1\);"
+                                         r" the values are in format %d/%m/%Y %H:%M: set data.date_format='%d/%m/%Y %H:%M'"):
         load_data(_data("data=transactions", f"data.path={path}", "data.date_format=%Y-%m-%d"))
     with pytest.raises(PanelError, match=r"no column 'Qty' \(data.columns.quantity\)"):
         load_data(_data("data=transactions", f"data.path={path}", "data.columns.quantity=Qty"))
+
+
+def test_transaction_log_timestamps_without_a_format_are_detected(tmp_path):
+    path = write_transactions(tmp_path / "orders.csv")
+    given = load_data(_data("data=transactions", f"data.path={path}"))  # conf: %d/%m/%Y %H:%M
+    day_first = load_data(_data("data=transactions", f"data.path={path}", "data.date_format=null"))
+    assert day_first.demand.equals(given.demand)
+    entry = next(e for e in day_first.log if e["step"] == "date_format")
+    assert entry["format"] == "%d/%m/%Y %H:%M" and entry["column"] == "InvoiceDate"
+    assert entry["rows"] == pl.read_csv(path, encoding="latin1").height and entry["proof"].startswith("13/12/2010")
+    assert not [e for e in given.log if e["step"] == "date_format"]
+    # the same export written the US way, unpadded ("12/1/2010 8:26", as the UCI CSV has it)
+    text = path.read_bytes().decode("latin-1")
+    us = re.sub(r"(\d\d)/(\d\d)/(\d{4}) 0?(\d+):", lambda m: f"{int(m[2])}/{int(m[1])}/{m[3]} {m[4]}:", text)
+    (tmp_path / "us.csv").write_bytes(us.encode("latin-1"))
+    month_first = load_data(_data("data=transactions", f"data.path={tmp_path / 'us.csv'}", "data.date_format=null"))
+    assert month_first.demand.equals(given.demand)
+    assert next(e for e in month_first.log if e["step"] == "date_format")["format"] == "%m/%d/%Y %H:%M"
+
+
+def test_transaction_log_text_quantity_is_named_with_its_row(tmp_path):
+    path = write_transactions(tmp_path / "orders.csv")
+    lines = path.read_bytes().decode("latin-1").splitlines()
+    cells = lines[4].split(",")
+    cells[3] = "a dozen"
+    lines[4] = ",".join(cells)
+    path.write_bytes(("\n".join(lines) + "\n").encode("latin-1"))
+    with pytest.raises(PanelError, match=r"orders.csv: column 'Quantity' \(data.columns.quantity\) has 1 values that are"
+                                         r" not numbers \(first: 'a dozen' in data row 4\)"):
+        load_data(_data("data=transactions", f"data.path={path}"))
 
 
 def test_transaction_log_empty_file(tmp_path):

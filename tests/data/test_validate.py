@@ -43,8 +43,10 @@ def test_duplicate_key_names_the_row():
 
 
 def test_wrong_type_names_column_and_example():
-    p = _panel(demand=["1", "2", "x", "4", "5", "6"])
-    with pytest.raises(PanelError, match=r"column 'demand' has type String; expected numbers.*item_id=A"):
+    # the row with the text, not the first row (which holds a number)
+    p = _panel(demand=["1", "2", "4", "5", "x", "6"])
+    with pytest.raises(PanelError, match=r"test.csv: column 'demand' has type String; expected numbers \(first value that"
+                                         r" is not a number: 'x' in row 5, item_id=B, date=2024-01-02\)"):
         validate_panel(p)
 
 

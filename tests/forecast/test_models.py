@@ -12,14 +12,17 @@ from workbench.forecast import MODELS, per_series_scores, quantile_column, run_b
 from workbench.forecast.deep import FOUNDATION
 
 HORIZON = 14
-# deep models small enough to train in seconds on a CPU, long enough to learn a weekly pattern
+# deep models that learn the weekly pattern of the test series reliably in seconds on a CPU: checked
+# over seeds 0-3 and 1 or 2 torch threads, their MASE stays within 0.83-1.26 (seasonal naive: about
+# 1.0), clear of the 1.5 bar. A small learning rate, small batches, many passes and no dropout make
+# training converge the same way every time; TFT's default width converges more reliably than a
+# narrower one, and takes fewer epochs (it costs most per epoch).
 TINY_DEEP = [
-    "forecast.deep.max_epochs=25", "forecast.deep.patience=25", "forecast.deep.batch_size=32",
-    "forecast.deep.learning_rate=0.01", "forecast.deep.input_chunk_length=14", "forecast.deep.accelerator=cpu",
-    "forecast.deep.tft.hidden_size=8", "forecast.deep.tft.num_attention_heads=1", "forecast.deep.tft.hidden_continuous_size=4",
-    "forecast.deep.tide.hidden_size=16", "forecast.deep.tide.temporal_decoder_hidden=8",
-    "forecast.deep.nhits.layer_widths=64", "forecast.deep.lstm.hidden_dim=16",
+    "forecast.deep.max_epochs=60", "forecast.deep.patience=60", "forecast.deep.batch_size=16",
+    "forecast.deep.learning_rate=0.003", "forecast.deep.input_chunk_length=14", "forecast.deep.accelerator=cpu",
+    "forecast.deep.tft.dropout=0.0",
 ]
+EPOCHS = {"tft": 25}
 # flat forecasts by design: they beat a wrong forecast, not a weekly pattern
 FLAT = {"croston", "tsb", "moving_average", "drift"}
 # the foundation models need weights on disk; test_deep.py checks that they say so
@@ -43,6 +46,7 @@ def panel():
 @pytest.mark.parametrize("name", CONTRACT)
 def test_forecaster_contract(name, fcfg, panel):
     fcfg.models = [name]
+    fcfg.deep.max_epochs = fcfg.deep.patience = EPOCHS.get(name, 60)
     result = run_backtest(panel, fcfg, progress=False)
     f = result.forecasts
     qcols = [quantile_column(q) for q in fcfg.quantiles]

@@ -1,3 +1,7 @@
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -5,7 +9,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
 
-from workbench.inventory.lp import Limits, PlanInfeasible, PlanItems, Transfers, plan_replenishment
+from workbench.inventory.lp import (
+    Limits,
+    PlanError,
+    PlanInfeasible,
+    PlanItems,
+    PlanSolverFailed,
+    PlanUnbounded,
+    Transfers,
+    plan_replenishment,
+)
 
 
 def random_instance(seed: int, n: int = 4, horizon: int = 6):
@@ -269,15 +282,77 @@ def test_transfers_move_stock_to_the_channel_that_runs_short():
     assert dear.transfers.sum() == pytest.approx(0.0)
 
 
-def test_infeasible_message_skips_soft_limits_and_names_the_service_shortfall():
+def test_infeasible_message_skips_soft_limits_and_names_the_lead_time():
     items = PlanItems(demand=np.array([[30.0, 5.0, 5.0]]), start_stock=np.array([10.0]), lead_time=np.array([2]),
                       holding_cost=np.ones(1), shortage_cost=np.ones(1), names=["sku-1"])
     limits = Limits(warehouse=np.array([5.0]), min_service=1.0, penalty={"warehouse": 1.0})
     with pytest.raises(PlanInfeasible) as err:
         plan_replenishment(items, limits)
+    assert str(err.value) == (
+        "the replenishment plan cannot meet its hard limits: the lead time makes the minimum service"
+        " (inventory.lp.min_service=1) impossible before the first orders arrive, in 1 series: 'sku-1' (lead time"
+        " 2 periods) in periods 0-1: stock on hand plus pipeline can serve 10 units by period 1, the minimum asks 35."
+        " Lower inventory.lp.min_service, make it soft with a penalty (inventory.lp.penalty.service), or start with"
+        " more stock: no order the plan places arrives within its lead time."
+    )
+
+
+def test_lead_time_message_counts_the_pipeline_and_names_the_first_series():
+    n = 5
+    items = PlanItems(demand=np.full((n, 4), 10.0), start_stock=np.array([1.0, 2.0, 3.0, 50.0, 4.0, 5.0])[:n],
+                      lead_time=np.array([2, 3, 1, 2, 2]), holding_cost=np.ones(n), shortage_cost=np.ones(n),
+                      pipeline=np.array([[0.0, 5.0]] * n), names=[f"sku-{i}" for i in range(n)])
+    with pytest.raises(PlanInfeasible) as err:
+        plan_replenishment(items, Limits(min_service=0.5))
     msg = str(err.value)
-    assert "minimum service of series 'sku-1' in period 0 (short by 20)" in msg
-    assert "warehouse" not in msg.split(". Raise")[0]
+    assert "inventory.lp.min_service=0.5) impossible before the first orders arrive, in 4 series: " in msg
+    # 5 units of the pipeline arrive in period 1: by then 1 + 5 can be served, the minimum asks 0.5 x 20
+    assert "'sku-0' (lead time 2 periods) in periods 0-1: stock on hand plus pipeline can serve 6 units by period 1," \
+           " the minimum asks 10;" in msg
+    assert "'sku-1' (lead time 3 periods) in periods 0-2: stock on hand plus pipeline can serve 7 units by period 2," \
+           " the minimum asks 15;" in msg
+    assert "'sku-2' (lead time 1 period) in period 0: stock on hand plus pipeline can serve 3 units by period 0" in msg
+    assert msg.count("'sku-") == 3 and "; and 1 more series." in msg and "sku-3" not in msg
+    items.pipeline = np.array([[10.0, 20.0]] * n)  # enough arrives in time: a plan exists
+    assert plan_replenishment(items, Limits(min_service=0.5)).status == "optimal"
+
+
+def test_service_short_after_the_lead_time_keeps_the_limit_message():
+    # the only way to serve period 3 is more space than the warehouse has: that, not the lead
+    # time, keeps the service short (space costs 2 a unit in the probe, service 1)
+    items = PlanItems(demand=np.array([[0.0, 0.0, 0.0, 50.0]]), start_stock=np.zeros(1), lead_time=np.array([1]),
+                      holding_cost=np.ones(1), shortage_cost=np.ones(1), volume=np.full(1, 2.0), names=["sku-1"])
+    limits = Limits(warehouse=np.array([10.0]), min_service=1.0)
+    with pytest.raises(PlanInfeasible, match=r"hard limits: minimum service of series 'sku-1' in period 3 \(short by 45\)"
+                                             r"\. Raise those limits, or make them soft"):
+        plan_replenishment(items, limits)
+
+
+def test_plan_errors_are_one_family():
+    assert issubclass(PlanInfeasible, PlanError) and issubclass(PlanInfeasible, ValueError)
+    assert issubclass(PlanSolverFailed, PlanError) and issubclass(PlanSolverFailed, RuntimeError)
+    assert issubclass(PlanUnbounded, PlanError) and not issubclass(ValueError, PlanError)
+
+
+def test_solving_prints_nothing(capfd):
+    """HiGHS prints its banner once per process, on the first solver object: in a fresh process
+    (as a notebook kernel is), and in this one."""
+    code = (
+        "import numpy as np\n"
+        "from workbench.inventory.lp import PlanItems, plan_replenishment\n"
+        "items = PlanItems(demand=np.full((2, 5), 3.0), start_stock=np.zeros(2), lead_time=np.ones(2, dtype=int),\n"
+        "                  holding_cost=np.ones(2), shortage_cost=np.full(2, 5.0), order_cost=np.full(2, 4.0))\n"
+        "plan_replenishment(items)\n"
+        "plan_replenishment(items, integer=True)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          cwd=Path(__file__).resolve().parents[2])
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "" and done.stderr == ""
+    items, limits = random_instance(0)
+    plan_replenishment(items, limits)
+    plan_replenishment(items, limits, integer=True)
+    assert capfd.readouterr() == ("", "")
 
 
 def test_reported_cvar_is_the_optimised_one():

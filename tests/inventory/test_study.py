@@ -13,6 +13,7 @@ from workbench.inventory import (
     series_economics,
     service_table,
 )
+from workbench.inventory.lp import SHADOW_SCHEMA, PlanSolverFailed
 from workbench.inventory.study import Cube, _interp_cost_at, check_inventory_config
 
 
@@ -138,3 +139,44 @@ def test_backorder_mode_runs_and_prices_waiting(tiny_panel):
     days = 1  # the synthetic panel is daily
     assert np.allclose(b.economics["shortage_cost"], a.economics["shortage_cost"] / 14 * days)
     assert b.sims["(s,S) normal | oracle"].backorders and b.plans["LP plan"].status == "optimal"
+
+
+def test_a_plan_that_cannot_be_made_leaves_the_rest_of_the_study(tiny_panel):
+    """Forecasts far above the stock on hand and a minimum service of 100%: no plan can serve the
+    first lead time. Each plan fails on its own; the policies, the trade-off and the rest remain."""
+    qs = [0.05, 0.5, 0.9, 0.95]
+    inv = section(compose(["experiment=quick", "inventory.lp.min_service=1.0", "inventory.lp.scenarios=4"]), "inventory")
+    cols = ["mean", *[quantile_column(q) for q in qs]]
+    huge = _perfect_forecasts(tiny_panel, 20, qs).with_columns(pl.col(c) * 50 + 100 for c in cols)
+    study = run_inventory_study(tiny_panel, huge, ["oracle"], qs, inv)
+    assert study.plans == {}
+    assert set(study.plan_errors) == {"LP plan", "scenario LP", "MIP plan"}
+    for message in study.plan_errors.values():
+        assert "the lead time makes the minimum service (inventory.lp.min_service=1) impossible" in message
+    assert study.shadow_prices.height == 0 and study.shadow_prices.schema == pl.Schema(SHADOW_SCHEMA)
+    assert set(study.results["policy"]) == set(POLICIES) and study.results["total_cost"].is_finite().all()
+    assert set(study.sims) == {f"{p} | oracle" for p in POLICIES}
+    assert study.tradeoff.height == 2 * len(inv.tradeoff_levels)
+
+
+def test_only_the_plans_own_errors_are_caught(tiny_panel, monkeypatch):
+    import workbench.inventory.study as study_module
+
+    qs = [0.05, 0.5, 0.9, 0.95]
+    inv = section(compose(["experiment=quick", "inventory.lp.scenarios=0", "inventory.lp.mip=false"]), "inventory")
+    good = _perfect_forecasts(tiny_panel, 20, qs)
+
+    def broken(*args, **kwargs):
+        raise PlanSolverFailed("the replenishment plan ended 'user_limit' with HIGHS and has no usable solution")
+
+    monkeypatch.setattr(study_module, "plan_replenishment", broken)
+    study = run_inventory_study(tiny_panel, good, ["oracle"], qs, inv)
+    assert study.plan_errors == {"LP plan": "the replenishment plan ended 'user_limit' with HIGHS and has no usable solution"}
+    assert study.plans == {} and study.shadow_prices.columns == list(SHADOW_SCHEMA)
+
+    def bug(*args, **kwargs):
+        raise TypeError("a programming error is not a plan that could not be made")
+
+    monkeypatch.setattr(study_module, "plan_replenishment", bug)
+    with pytest.raises(TypeError, match="programming error"):
+        run_inventory_study(tiny_panel, good, ["oracle"], qs, inv)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import polars as pl
 
-from workbench.data.io import parse_dates, read_csv_text, resolve
+from workbench.data.io import parse_dates_logged, read_csv_text, require_numbers, resolve
 from workbench.data.panel import DATE, DEMAND, ITEM, DemandPanel, PanelError, validate_panel
 from workbench.data.synthetic import generate_shop
 from workbench.registry import Registry
@@ -62,7 +62,13 @@ def load_panel_file(cfg) -> DemandPanel:
                 f"{cfg.path}: no column {source!r} (data.columns.{canonical}); columns are {df.columns}"
             )
     df = df.select([pl.col(src).alias(canon) for canon, src in wanted.items()])
-    df = parse_dates(df, DATE, cfg.date_format, cfg.path)
+    # named as in the file: a text among the numbers or the dates is shown with its data row
+    setting = {**dict.fromkeys(cfg.known_future, "data.known_future"),
+               **dict.fromkeys(cfg.past_covariates, "data.past_covariates"),
+               **{c: f"data.columns.{c}" for c in mapping}}
+    numeric = [DEMAND, *cfg.known_future, *cfg.past_covariates]
+    require_numbers(df, numeric, cfg.path, {c: f"{wanted[c]!r} ({setting[c]})" for c in numeric})
+    df, dates = parse_dates_logged(df, DATE, cfg.date_format, cfg.path, name=wanted[DATE], setting=setting[DATE])
     keys = (ITEM, "channel") if cfg.channel_column else (ITEM,)
     if cfg.static_path:
         static, _ = read_table(cfg.static_path, "data.static_path", encoding=cfg.encoding)
@@ -76,7 +82,7 @@ def load_panel_file(cfg) -> DemandPanel:
         static = static.rename(renamed)
     else:
         static = df.select(pl.col(ITEM).cast(pl.String)).unique().sort(ITEM)
-    return DemandPanel(
+    panel = DemandPanel(
         demand=df,
         static=static,
         keys=keys,
@@ -85,6 +91,7 @@ def load_panel_file(cfg) -> DemandPanel:
         past_covariates=tuple(cfg.past_covariates),
         name=cfg.name,
     ).with_log(step="read", **repairs)
+    return panel.with_log(**dates) if dates else panel
 
 
 def load_data(cfg) -> DemandPanel:

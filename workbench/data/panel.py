@@ -171,13 +171,21 @@ def validate_panel(panel: DemandPanel, policy: Any = None, source: str | None = 
             f" e.g. data.date_format='%Y-%m-%d'); first value: {df.get_column(DATE)[0]!r}"
         )
     for col in [DEMAND, *covariates]:
-        if not df.schema[col].is_numeric() and df.schema[col] != pl.Boolean:
-            bad = df.filter(pl.col(col).is_not_null()).head(1)
-            example = _example(bad, [*keys, DATE, col]) if bad.height else "all values null"
-            raise PanelError(
-                f"{src}: column {col!r} has type {df.schema[col]}; expected numbers"
-                f" (example row: {example})"
+        dtype = df.schema[col]
+        if not dtype.is_numeric() and dtype != pl.Boolean:
+            # the first value that is not a number, not the first row (which may well be one)
+            number = (pl.col(col).cast(pl.String).str.strip_chars().cast(pl.Float64, strict=False)
+                      if dtype in (pl.String, pl.Categorical) else pl.lit(None, dtype=pl.Float64))
+            bad = df.with_row_index("__row").filter(pl.col(col).is_not_null() & number.is_null()).head(1)
+            value = bad[col][0] if bad.height else None
+            shown = repr(value) if isinstance(value, str) else str(value)
+            example = (
+                f"first value that is not a number: {shown} in row {bad['__row'][0] + 1},"
+                f" {_example(bad, [*keys, DATE])}" if bad.height
+                else "all values null" if df[col].null_count() == df.height
+                else "its values are numbers written as text: convert the column in the loader"
             )
+            raise PanelError(f"{src}: column {col!r} has type {dtype}; expected numbers ({example})")
     df = df.with_columns(
         [pl.col(k).cast(pl.String) for k in keys]
         + [pl.col(DEMAND).cast(pl.Float64)]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from workbench.data.io import parse_dates, require_columns, require_values
+from workbench.data.io import parse_dates_logged, require_columns, require_numbers, require_values
 from workbench.data.loaders import read_table, register_loader
 from workbench.data.panel import DemandPanel, PanelError, period_grid
 
@@ -34,15 +34,12 @@ def load_transactions(cfg) -> DemandPanel:
         setting = f"data.columns.{canonical}" if canonical in mapping else f"data.{canonical}_column"
         require_columns(raw, [column], cfg.path, setting)
     lines = raw.select([pl.col(src).alias(canon) for canon, src in wanted.items()])
-    for col in ("quantity", "unit_price"):
-        if not lines.schema[col].is_numeric():
-            bad = lines.with_row_index("row").filter(pl.col(col).cast(pl.Float64, strict=False).is_null()
-                                                     & pl.col(col).is_not_null())
-            example = f" (first: {bad[col][0]!r} in data row {bad['row'][0] + 1})" if bad.height else ""
-            raise PanelError(f"{cfg.path}: column {wanted[col]!r} (data.columns.{col}) is not numeric{example}")
+    require_numbers(lines, ["quantity", "unit_price"], cfg.path,
+                    {c: f"{wanted[c]!r} (data.columns.{c})" for c in ("quantity", "unit_price")})
     require_values(lines, ["item_id", "order_id", "timestamp", "quantity"], cfg.path,
                    {c: wanted[c] for c in ("item_id", "order_id", "timestamp", "quantity")})
-    lines = parse_dates(lines, "timestamp", cfg.date_format, cfg.path, datetime=True)
+    lines, dates = parse_dates_logged(lines, "timestamp", cfg.date_format, cfg.path, datetime=True,
+                                      name=wanted["timestamp"], setting="data.columns.timestamp")
     lines = lines.with_columns(
         pl.col("item_id").cast(pl.String).str.strip_chars(),
         pl.col("order_id").cast(pl.String),
@@ -51,7 +48,7 @@ def load_transactions(cfg) -> DemandPanel:
         # the period a line falls in (a day, or the Monday of its week for data.frequency=1w)
         pl.col("timestamp").dt.truncate(cfg.frequency).dt.date().alias("date"),
     )
-    log = [{"step": "read", "lines": lines.height, **repairs}]
+    log = [{"step": "read", "lines": lines.height, **repairs}, *([dates] if dates else [])]
 
     cancelled = pl.col("order_id").str.starts_with(cfg.cancellation_prefix) if cfg.cancellation_prefix else pl.lit(False)
     negative = pl.col("quantity") < 0

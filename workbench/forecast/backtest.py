@@ -16,7 +16,6 @@ from datetime import date
 
 import pandas as pd
 import polars as pl
-from tqdm.auto import tqdm
 
 from workbench.data.panel import DATE, DemandPanel
 from workbench.forecast.combine import (
@@ -29,6 +28,7 @@ from workbench.forecast.combine import (
 )
 from workbench.forecast.models import Forecaster, make_forecaster
 from workbench.forecast.series import forecasts_frame, period, to_series_set
+from workbench.progress import progress as progress_bar
 
 
 @dataclass
@@ -93,7 +93,9 @@ def run_backtest(panel: DemandPanel, cfg, progress: bool = True) -> BacktestResu
     starts = [s.start_time() for s in data.target]
     frames, timings = [], []
     tasks = [(name, window, cutoff) for name in cfg.models for window, cutoff in orig.all]
-    for name, window, cutoff in tqdm(tasks, desc="backtest", disable=not progress):
+    bar = progress_bar(tasks, desc="backtest", disable=not progress, unit="fit")
+    for name, window, cutoff in bar:
+        bar.set_postfix_str(f"{name}, {window} origin {cutoff}", refresh=False)
         model = forecasters[name]
         window_size = None if model.is_global else cfg.train_window
         # a series needs min_train periods before the cutoff; later starters wait for later origins

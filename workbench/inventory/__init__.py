@@ -1,10 +1,14 @@
 """Inventory stage: textbook policies, replenishment plans in cvxpy, closed-loop simulation."""
 
 from workbench.inventory.lp import (
+    SHADOW_SCHEMA,
     Limits,
+    PlanError,
     PlanInfeasible,
     PlanItems,
     PlanResult,
+    PlanSolverFailed,
+    PlanUnbounded,
     Transfers,
     plan_replenishment,
 )
@@ -43,14 +47,18 @@ from workbench.inventory.study import (
 
 __all__ = [
     "POLICIES",
+    "SHADOW_SCHEMA",
     "Costs",
     "InventoryStudy",
     "Limits",
     "OrderUpToPolicy",
+    "PlanError",
     "PlanInfeasible",
     "PlanItems",
     "PlanPolicy",
     "PlanResult",
+    "PlanSolverFailed",
+    "PlanUnbounded",
     "ReorderPolicy",
     "ReorderQuantityPolicy",
     "SimResult",

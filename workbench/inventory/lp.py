@@ -22,13 +22,20 @@ With ``objective="profit"`` the same plan maximises revenue ``price s`` less all
 costs. A limit named in ``Limits.penalty`` is soft: it may be exceeded at that cost per
 unit (volume, unit or money) and period, so the plan always exists. When a hard limit
 cannot be met, the plan is re-solved with every hard limit made elastic and the error
-names the limits and periods that had to give way, by how much.
+names the limits and periods that had to give way, by how much; a minimum service that
+only the starting stock and the pipeline could meet (before any order arrives) is named
+as the lead time's doing, with what that stock serves against what the minimum asks.
+Every way a plan can fail raises a :class:`PlanError`, so that a caller can go on
+without that plan.
 
 Everything is built from sparse matrices over all rows at once: no Python loop per item.
 """
 
 from __future__ import annotations
 
+import functools
+import os
+import sys
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -40,6 +47,10 @@ import scipy.sparse as sp
 
 LIMITS = ("warehouse", "supplier", "budget", "service")
 UNBOUNDED = "the replenishment plan is unbounded: a cost or price lets the objective grow without limit"
+RAISE_LIMITS = "Raise those limits, or make them soft with a penalty (inventory.lp.penalty.<limit>)."
+# PlanResult.shadow_prices: one row per limit, group and period
+SHADOW_SCHEMA = {"family": pl.String, "name": pl.String, "period": pl.Int64, "limit": pl.Float64,
+                 "used": pl.Float64, "excess": pl.Float64, "shadow_price": pl.Float64}
 
 
 @dataclass
@@ -108,8 +119,21 @@ class PlanResult:
     integer: bool
 
 
-class PlanInfeasible(ValueError):
+class PlanError(Exception):
+    """A plan that could not be made from valid inputs: infeasible, unbounded, or stopped by
+    the solver. Bad inputs raise ``ValueError`` instead."""
+
+
+class PlanInfeasible(PlanError, ValueError):
     """A hard limit cannot be met; the message names which and where."""
+
+
+class PlanUnbounded(PlanError, ValueError):
+    """A cost or price lets the objective grow without limit."""
+
+
+class PlanSolverFailed(PlanError, RuntimeError):
+    """The solver failed, or stopped (time limit) without a usable plan."""
 
 
 def _per_row(value, n: int, name: str, dtype=float) -> np.ndarray:
@@ -330,17 +354,52 @@ def _build(items: PlanItems, limits: Limits, objective: str, shortage: str, orde
     problem = cp.Problem(cp.Minimize(goal), cons)
     return problem, dict(q=q, a=a, pipe=pipe, stock=stock, ship=ship, backlog=backlog, move=move, n_arcs=n_arcs,
                          handles=handles, scen_cost=scen_cost, first=first, S=S, n=n, T=T, profit=profit,
-                         cvar=cvar_expr, cases=cases, case_units=pack[rows], to_orders=to_orders)
+                         cvar=cvar_expr, cases=cases, case_units=pack[rows], to_orders=to_orders,
+                         demand=d, start=i0, lead=lead, beta=beta, shortage=shortage)
+
+
+@functools.cache
+def _highs_banner_spent() -> None:
+    """Print HiGHS's banner into /dev/null, once per process.
+
+    highspy (1.16) prints "Running HiGHS ... Copyright ..." on the process's stdout when the
+    first solver object of the process is made, before cvxpy (1.9) can pass it any option
+    (``verbose=False``, ``output_flag`` and ``log_to_console`` all come too late), and never
+    again. In a notebook that line lands in the output; making that first object here, with
+    file descriptor 1 pointed at /dev/null for the moment, spends it.
+    """
+    try:
+        import highspy
+    except ImportError:
+        return
+    sys.stdout.flush()
+    try:
+        saved = os.dup(1)
+    except OSError:  # no stdout at all: nothing to keep clean
+        return
+    try:
+        with open(os.devnull, "w") as sink:
+            os.dup2(sink.fileno(), 1)
+            highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 def _solve(problem: cp.Problem, solver: str, integer: bool, mip_gap: float, time_limit: float | None):
     opts = {}
     if solver.upper() == "HIGHS":
+        _highs_banner_spent()
         if integer:
             opts["mip_rel_gap"] = mip_gap
         if time_limit:
             opts["time_limit"] = float(time_limit)
-    problem.solve(solver=solver, **opts)
+    try:
+        problem.solve(solver=solver, verbose=False, **opts)
+    except cp.error.SolverError as err:
+        raise PlanSolverFailed(
+            f"the replenishment plan could not be solved with {solver} (inventory.lp.solver): {err}"
+        ) from err
 
 
 def _value(x, shape):
@@ -350,13 +409,61 @@ def _value(x, shape):
     return np.zeros(shape) if v is None else np.asarray(v, dtype=float).reshape(shape)
 
 
+def _periods(ts: np.ndarray) -> str:
+    ts = np.unique(ts)
+    if ts.size == 1:
+        return f"period {ts[0]}"
+    if ts[-1] - ts[0] + 1 == ts.size:
+        return f"periods {ts[0]}-{ts[-1]}"
+    return "periods " + ", ".join(map(str, ts))
+
+
+def _lead_time_shortfall(h: dict, over: np.ndarray, names: list[str], shown: int = 3) -> tuple[np.ndarray, str]:
+    """The service shortfalls of the elastic probe (``over``, per scenario row and period) that
+    fall before a series' first order can arrive, in a series whose stock on hand plus pipeline
+    cannot serve what the minimum asks by then whatever the plan does. Returns their mask over
+    ``over`` and their description (empty where there are none)."""
+    S, n, T = h["S"], h["n"], h["T"]
+    d, lead, beta = h["demand"], h["lead"], h["beta"]
+    before = np.arange(T)[None, :] < lead[:, None]
+    # by the end of each period: what the series can have shipped before orders arrive, and what
+    # the minimum asks (with backorders, (1 - beta) of the period's demand may still be open)
+    can = h["start"][:, None] + np.cumsum(h["pipe"], axis=1)
+    asks = (beta * np.cumsum(d, axis=2) if h["shortage"] == "lost_sales"
+            else np.cumsum(d, axis=2) - (1 - beta) * d).max(axis=0)
+    short = before & (asks > can + 1e-6)
+    mask = (over.reshape(S, n, T) > 1e-6) & (before & short.any(axis=1, keepdims=True))[None]
+    series = np.flatnonzero(mask.any(axis=(0, 2)))
+    if not series.size:
+        return mask.reshape(over.shape), ""
+    series = series[np.argsort(np.argmax(short[series], axis=1), kind="stable")]  # earliest first
+    scenario = " in the highest-demand scenario" if S > 1 else ""
+    parts = []
+    for i in series[:shown]:
+        ts = np.flatnonzero(short[i])
+        periods = "period" if lead[i] == 1 else "periods"
+        parts.append(f"'{names[i]}' (lead time {lead[i]} {periods}) in {_periods(ts)}: stock on hand plus pipeline"
+                     f" can serve {can[i, ts[-1]]:,.4g} units by period {ts[-1]}, the minimum asks"
+                     f" {asks[i, ts[-1]]:,.4g}{scenario}")
+    more = f"; and {series.size - shown} more series" if series.size > shown else ""
+    text = (f"the lead time makes the minimum service (inventory.lp.min_service={beta:g}) impossible before the"
+            f" first orders arrive, in {series.size} series: " + "; ".join(parts) + more)
+    return mask.reshape(over.shape), text
+
+
 def _describe_infeasible(h: dict, soft: dict, limit: int = 6) -> str:
-    """The hard limits the elastic probe had to exceed, by family, group and period."""
+    """The hard limits the elastic probe had to exceed, by family, group and period, and what to
+    do about them (empty where none had to); a minimum service that the lead time rules out is
+    named as such."""
     found: dict[tuple, float] = {}
+    lead_time = ""
     for fam, names, cap, _used, _scen, over, _row in h["handles"]:
         if fam in soft or over is None or over.value is None:
             continue
         ex = np.asarray(over.value).reshape(cap.shape)
+        if fam == "service":
+            early, lead_time = _lead_time_shortfall(h, ex, names)
+            ex = np.where(early, 0.0, ex)
         for g, t in np.argwhere(ex > 1e-6):
             key = (fam, names[g % len(names)], int(t), float(cap[g, t]))
             found[key] = max(found.get(key, 0.0), float(ex[g, t]))
@@ -369,7 +476,12 @@ def _describe_infeasible(h: dict, soft: dict, limit: int = 6) -> str:
             "service": f"minimum service of series '{name}' in period {t} (short by {ex:,.4g})",
         }[fam])
     more = len(found) - len(parts)
-    return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
+    others = "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
+    if not lead_time:
+        return f"{others}. {RAISE_LIMITS}" if others else ""
+    remedy = ("Lower inventory.lp.min_service, make it soft with a penalty (inventory.lp.penalty.service), or start"
+              " with more stock: no order the plan places arrives within its lead time.")
+    return lead_time + (f". Besides: {others}. {RAISE_LIMITS} " if others else ". ") + remedy
 
 
 def plan_replenishment(
@@ -393,7 +505,9 @@ def plan_replenishment(
     ``integer`` solves the mixed-integer variant (case packs, MOQs and a fixed cost per order).
     ``cvar_alpha``/``cvar_weight`` add ``weight * CVaR_alpha`` of the scenario cost.
 
-    Raises :class:`PlanInfeasible` naming the limits that cannot be met.
+    Raises :class:`PlanInfeasible` naming the limits that cannot be met, :class:`PlanUnbounded`,
+    or :class:`PlanSolverFailed` where the solver fails or stops without a plan (all
+    :class:`PlanError`); ``ValueError`` for bad inputs.
     """
     limits = limits or Limits()
     with warnings.catch_warnings():
@@ -417,17 +531,14 @@ def _plan(items, limits, objective, shortage, order_every, integer, cvar_alpha, 
         _solve(probe, solver, integer, mip_gap, time_limit)
         detail = _describe_infeasible(hp, limits.penalty) if probe.status in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE) else ""
         if problem.status == undecided and not detail:
-            raise ValueError(UNBOUNDED)
-        raise PlanInfeasible(
-            "the replenishment plan cannot meet its hard limits: "
-            + (detail or "no single limit explains it")
-            + ". Raise those limits, or make them soft with a penalty (inventory.lp.penalty.<limit>)."
-        )
+            raise PlanUnbounded(UNBOUNDED)
+        raise PlanInfeasible("the replenishment plan cannot meet its hard limits: "
+                             + (detail or f"no single limit explains it. {RAISE_LIMITS}"))
     if problem.status in (cp.UNBOUNDED, cp.UNBOUNDED_INACCURATE):
-        raise ValueError(UNBOUNDED)
+        raise PlanUnbounded(UNBOUNDED)
     # a mixed-integer solve stopped by its time limit keeps its best plan; an LP must finish
     if problem.status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE) and (not integer or h["stock"].value is None):
-        raise RuntimeError(
+        raise PlanSolverFailed(
             f"the replenishment plan ended '{problem.status}' with {solver} and has no usable solution"
             + (f" within the time limit of {time_limit:g} s (inventory.lp.time_limit)" if time_limit else "")
         )
@@ -459,9 +570,7 @@ def _plan(items, limits, objective, shortage, order_every, integer, cvar_alpha, 
             "excess": ex.ravel(),
             "shadow_price": np.full(g.size, np.nan) if dual is None else dual.ravel(),
         }))
-    shadow = pl.concat(shadow_rows) if shadow_rows else pl.DataFrame(
-        schema={"family": pl.String, "name": pl.String, "period": pl.Int64, "limit": pl.Float64,
-                "used": pl.Float64, "excess": pl.Float64, "shadow_price": pl.Float64})
+    shadow = pl.concat(shadow_rows) if shadow_rows else pl.DataFrame(schema=SHADOW_SCHEMA)
     cvar = None if h["cvar"] is None else float(h["cvar"].value)
     if h["cases"] is None:
         orders = _value(h["q"], (n, T))

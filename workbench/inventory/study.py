@@ -22,11 +22,13 @@ correlated (``inventory.error_correlation`` = 1), which the normal policy can re
 Plans: the LP against one forecast quantile, the scenario LP (expected cost plus
 CVaR) against demand paths drawn from the quantiles, and the mixed-integer plan with
 case packs, MOQs and the fixed cost per order. Plans run open-loop in the simulation.
+A plan that cannot be made (infeasible, unbounded, stopped by the solver) is left out
+with its reason in ``plan_errors``; the policies and everything else still run.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import polars as pl
@@ -36,7 +38,15 @@ from workbench.data.classes import abc_classes
 from workbench.data.panel import DATE, DEMAND, DemandPanel
 from workbench.data.quality import xyz_classes
 from workbench.forecast.series import period, quantile_column
-from workbench.inventory.lp import Limits, PlanItems, PlanResult, Transfers, plan_replenishment
+from workbench.inventory.lp import (
+    SHADOW_SCHEMA,
+    Limits,
+    PlanError,
+    PlanItems,
+    PlanResult,
+    Transfers,
+    plan_replenishment,
+)
 from workbench.inventory.policies import (
     cost_service_level,
     eoq,
@@ -260,18 +270,24 @@ def demand_scenarios(cube: Cube, n_scenarios: int, rho: float, seed: int) -> np.
 
 @dataclass
 class InventoryStudy:
+    """What :func:`run_inventory_study` found. A plan that could not be made is absent from
+    ``plans``, ``sims``, ``results`` and ``per_series``, with its reason in ``plan_errors``."""
+
     economics: pl.DataFrame
     defaulted: list[str]
     parameters: pl.DataFrame  # forecaster x series: targets, EOQ, average levels of each policy
-    plans: dict[str, PlanResult]
+    plans: dict[str, PlanResult]  # the plans that could be made ("LP plan", "scenario LP", "MIP plan")
     plan_model: str
-    shadow_prices: pl.DataFrame  # the deterministic plan's limits, use and dual values
+    shadow_prices: pl.DataFrame  # the deterministic plan's limits, use and dual values; no rows without it
     results: pl.DataFrame  # policy x forecaster: fill rate, service, costs ...
     per_series: pl.DataFrame  # policy x forecaster x series outcomes
     tradeoff: pl.DataFrame  # policy x forecaster x service target -> cost, fill rate
     equal_service: pl.DataFrame  # cost of each policy x forecaster at common fill rates
     sims: dict[str, SimResult]
     notes: list[str]
+    # plan name ("LP plan", "scenario LP", "MIP plan") -> the message of its PlanError
+    # (infeasible, unbounded, solver failed or stopped); empty when every plan was made
+    plan_errors: dict[str, str] = field(default_factory=dict)
 
 
 def _matrix(frame: pl.DataFrame, keys: list[str], value: str) -> np.ndarray:
@@ -447,16 +463,24 @@ def run_inventory_study(
     opts = dict(objective=lp_cfg.objective, shortage=cfg.shortage, order_every=lp_cfg.order_every,
                 solver=lp_cfg.solver, time_limit=lp_cfg.time_limit)
     plans: dict[str, PlanResult] = {}
-    plans["LP plan"] = plan_replenishment(items, limits, transfers=arcs, **opts)
+    plan_errors: dict[str, str] = {}
+
+    def make(name: str, plan_items: PlanItems, **kwargs) -> None:
+        # each plan stands alone: one that cannot be made is reported, not the end of the study
+        try:
+            plans[name] = plan_replenishment(plan_items, limits, **opts, **kwargs)
+        except PlanError as err:
+            plan_errors[name] = str(err)
+
+    make("LP plan", items, transfers=arcs)
     if lp_cfg.scenarios:
         scen = demand_scenarios(cube, lp_cfg.scenarios, cfg.error_correlation, cfg.seed)
-        scen_items = PlanItems(**{**items.__dict__, "demand": scen})
-        plans["scenario LP"] = plan_replenishment(
-            # without transfers: arcs x scenarios would make it many times larger
-            scen_items, limits, cvar_alpha=lp_cfg.cvar_alpha, cvar_weight=lp_cfg.cvar_weight, **opts)
+        # without transfers: arcs x scenarios would make it many times larger
+        make("scenario LP", PlanItems(**{**items.__dict__, "demand": scen}),
+             cvar_alpha=lp_cfg.cvar_alpha, cvar_weight=lp_cfg.cvar_weight)
     if lp_cfg.mip:
-        mip_items = PlanItems(**{**items.__dict__, "unit_order_cost": purchase})
-        plans["MIP plan"] = plan_replenishment(mip_items, limits, transfers=arcs, integer=True, mip_gap=lp_cfg.mip_gap, **opts)
+        make("MIP plan", PlanItems(**{**items.__dict__, "unit_order_cost": purchase}),
+             transfers=arcs, integer=True, mip_gap=lp_cfg.mip_gap)
     pack = econ.get_column("case_pack").to_numpy()
     for name, plan in plans.items():
         sims[f"{name} | {plan_model}"] = simulate(demand, start, lead, PlanPolicy(plan.orders), costs, pipeline=pipeline,
@@ -496,8 +520,10 @@ def run_inventory_study(
         equal = _interp_cost_at(tradeoff, [], on=on)
         notes.append(f"The cost curves reach no common fill rate (the highest low end is {lo:.3f},"
                      f" the lowest high end {hi:.3f}): widen inventory.tradeoff_levels to compare at equal service.")
+    lp_plan = plans.get("LP plan")
     return InventoryStudy(
         economics=econ, defaulted=defaulted, parameters=pl.concat(param_frames), plans=plans,
-        plan_model=plan_model, shadow_prices=plans["LP plan"].shadow_prices, results=results,
-        per_series=per_series, tradeoff=tradeoff, equal_service=equal, sims=sims, notes=notes,
+        plan_model=plan_model, results=results, per_series=per_series, tradeoff=tradeoff, equal_service=equal,
+        shadow_prices=lp_plan.shadow_prices if lp_plan else pl.DataFrame(schema=SHADOW_SCHEMA),
+        sims=sims, notes=notes, plan_errors=plan_errors,
     )

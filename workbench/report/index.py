@@ -26,7 +26,8 @@ body { font-family: system-ui, -apple-system, Segoe UI, sans-serif; margin: 2rem
 h1 { font-size: 1.5rem; } table { border-collapse: collapse; width: 100%; font-size: 0.9rem; }
 th, td { border-bottom: 1px solid #ddd; padding: 0.4rem 0.6rem; text-align: left; vertical-align: top; }
 th { background: #f5f5f5; } .ok { color: #1a7f37; } .failed { color: #c62828; font-weight: 600; }
-.skipped, .running { color: #8a6d00; } .err { color: #c62828; font-size: 0.8rem; white-space: pre-wrap; }
+.skipped, .running, .interrupted, .pending { color: #8a6d00; } .interrupted { font-weight: 600; }
+.small { color: #555; font-size: 0.8rem; } code { font-size: 0.8rem; } .err { color: #c62828; font-size: 0.8rem; white-space: pre-wrap; }
 a { color: #0b5cad; text-decoration: none; } a:hover { text-decoration: underline; }
 """
 
@@ -38,6 +39,17 @@ def _fmt(value: Any, fmt: str) -> str:
         return fmt.format(value)
     except (ValueError, TypeError):
         return html.escape(str(value))
+
+
+def duration(seconds: float | None) -> str:
+    """Seconds as a reader wants them: ``45 s``, ``12.5 min``, ``2.1 h``."""
+    if seconds is None:
+        return ""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.1f} h"
 
 
 def load_runs(reports_dir: Path) -> list[dict[str, Any]]:
@@ -70,14 +82,23 @@ def build_index(reports_dir: str | Path) -> Path:
             status = nb.get("status", "?")
             link = f'<a href="{rel}/{nb["name"]}.html">{html.escape(nb["name"])}</a>' if nb.get("html") else html.escape(nb["name"])
             line = f'{link} <span class="{status}">{status}</span>'
+            if nb.get("seconds") is not None:
+                line += f' <span class="small">{duration(nb["seconds"])}</span>'
             if nb.get("error"):
                 line += f'<div class="err">{html.escape(nb["error"][:400])}</div>'
             notebooks.append(line)
+        status = run.get("status", "")
+        status_cell = f'<span class="{status}">{html.escape(status)}</span>'
+        if run.get("error"):
+            status_cell += f'<div class="err">{html.escape(run["error"][:400])}</div>'
+        overrides = " ".join(run.get("overrides", []))
+        setup = f"<div>{html.escape(run.get('data', ''))}</div>" + (
+            f'<div class="small"><code>{html.escape(overrides)}</code></div>' if overrides else "")
         rows.append(
             f"<tr><td>{html.escape(run.get('experiment', ''))}</td>"
             f'<td><a href="{rel}/">{html.escape(run["_dir"].name)}</a></td>'
-            f'<td class="{run.get("status", "")}">{html.escape(run.get("status", ""))}</td>'
-            f"<td>{run.get('seconds', 0):.0f} s</td>"
+            f"<td>{setup}</td><td>{status_cell}</td>"
+            f"<td>{duration(run.get('seconds', 0))}</td>"
             f"<td>{'<br>'.join(notebooks)}</td>{cells}</tr>"
         )
     body = (
@@ -85,9 +106,17 @@ def build_index(reports_dir: str | Path) -> Path:
         f"<style>{STYLE}</style></head><body><h1>Workbench runs</h1>"
         f"<p>{len(runs)} run(s), newest first. Each run folder holds config.yaml, metrics.json,"
         " artifacts/ and one HTML report per notebook.</p>"
-        f"<table><tr><th>experiment</th><th>run</th><th>status</th><th>time</th><th>notebooks</th>{head}</tr>"
+        f"<table><tr><th>experiment</th><th>run</th><th>data and overrides</th><th>status</th><th>time</th>"
+        f"<th>notebooks</th>{head}</tr>"
         + "".join(rows)
-        + "</table></body></html>"
+        + "</table>"
+        "<p class='small'>MASE: mean absolute scaled error (forecast error over the in-sample seasonal-naive"
+        " error; below 1 beats it). WAPE: weighted absolute percentage error (absolute errors over total"
+        " demand). Fill rate: share of demand served from stock in the simulation against real demand;"
+        " cost: its holding, ordering and shortage cost. Chain efficiency: the supply chain's profit when"
+        " the supplier leads (Stackelberg) as a share of the centralised optimum. ROC-AUC: area under the"
+        " ROC curve of the best anomaly detector against the injected labels (1: perfect, 0.5: chance)."
+        " Times are wall-clock.</p></body></html>"
     )
     target = reports_dir / "index.html"
     tmp = target.with_suffix(f".html.{os.getpid()}.tmp")  # one per process: sweeps may run in parallel

@@ -2,12 +2,16 @@
 
 A notebook's ``parameters`` cell holds ``cfg = None`` and ``run_dir = None``; the
 runner injects the resolved config (a plain dict) and the run folder. Opened by
-hand in JupyterLab, :func:`open_run` composes the config itself (with the
-overrides given) and makes a scratch run folder under ``reports/lab/``.
+hand in JupyterLab, :func:`open_run` either reads a finished run (``run_dir`` set:
+its ``config.yaml`` and artifacts) or composes the config itself (with the overrides
+given) and uses the scratch folder ``reports/lab/<experiment>-<hash>/`` of that exact
+config, so the notebooks of one experiment run by hand share it: ``03_inventory``
+finds what ``02_forecast`` wrote.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from datetime import datetime
@@ -17,6 +21,9 @@ from typing import Any
 import polars as pl
 
 from workbench.config import CONF_DIR, compose, section, to_plain
+from workbench.runtime import set_threads
+
+PANEL_DIR = "artifacts/panel"  # where the runner saves the validated panel every notebook reads
 
 
 def new_run_dir(reports_dir: str | Path, experiment: str) -> Path:
@@ -43,6 +50,7 @@ class Run:
         self.artifacts = self.dir / "artifacts"
         self.artifacts.mkdir(parents=True, exist_ok=True)
         (self.dir / "metrics").mkdir(exist_ok=True)
+        set_threads(cfg["experiment"].get("threads"))
 
     def section(self, name: str):
         """A typed config group (``run.section("forecast").horizon``)."""
@@ -71,7 +79,7 @@ class Run:
         """The run's demand panel: built from ``data`` once, then read back by later notebooks."""
         from workbench.data import DemandPanel, load_data
 
-        where = self.artifacts / "panel"
+        where = self.dir / PANEL_DIR
         if (where / "panel.json").exists():
             return DemandPanel.load(where)
         panel = load_data(self.section("data"))
@@ -87,13 +95,36 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-def open_run(cfg: dict[str, Any] | None, run_dir: str | None, overrides: list[str] | None = None) -> Run:
-    """The run given by the runner, or (opened by hand) a composed config and a scratch folder."""
+def scratch_dir(cfg: dict[str, Any]) -> Path:
+    """``reports/lab/<experiment>-<hash of the resolved config>``: one folder per exact config,
+    shared by the notebooks run by hand with it."""
+    digest = hashlib.sha1(json.dumps(cfg, sort_keys=True, default=str).encode()).hexdigest()[:8]
+    folder = Path(cfg["experiment"]["reports_dir"]) / "lab" / f"{cfg['experiment']['name']}-{digest}"
+    folder.mkdir(parents=True, exist_ok=True)
+    config = folder / "config.yaml"
+    if not config.exists():
+        from omegaconf import OmegaConf
+
+        config.write_text(OmegaConf.to_yaml(OmegaConf.create(cfg)))
+    return folder
+
+
+def open_run(cfg: dict[str, Any] | None, run_dir: str | Path | None, overrides: list[str] | None = None) -> Run:
+    """The run given by the runner; opened by hand, a finished run (``run_dir`` only, its
+    ``config.yaml`` is read) or a composed config in its shared scratch folder."""
     if cfg is None:
         # opened by hand (cwd = notebooks/): resolve relative paths from the project root
         # as the runner does
         os.chdir(CONF_DIR.parent)
+        if run_dir is not None:
+            config = Path(run_dir) / "config.yaml"
+            if not config.exists():
+                raise FileNotFoundError(f"run_dir={str(run_dir)!r} holds no config.yaml: expected a run folder"
+                                        " such as reports/default/<run-id>")
+            from omegaconf import OmegaConf
+
+            return Run(OmegaConf.to_container(OmegaConf.load(config), resolve=True), run_dir)
         cfg = to_plain(compose(overrides or ["experiment=quick"]))
     if run_dir is None:
-        run_dir = new_run_dir(Path(cfg["experiment"]["reports_dir"]) / "lab", cfg["experiment"]["name"])
+        run_dir = scratch_dir(cfg)
     return Run(cfg, run_dir)
