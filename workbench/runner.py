@@ -15,9 +15,8 @@ self-contained HTML page, gathers the stages' headline numbers into
   processes it started are ended, ``run.json`` and the index say ``interrupted`` and
   in which notebook, one line is printed, and the exit code is 130 or 143.
 
-Notebooks execute in a worker thread so that the main thread keeps the signal
-handlers (the notebook client would install its own, which swallow Ctrl-C); each
-kernel's own stderr (connection notices, library banners) goes to ``kernel.log``.
+How a notebook is executed so that a signal stops it is :mod:`workbench.execution`;
+each kernel's own stderr (connection notices, library banners) goes to ``kernel.log``.
 """
 
 from __future__ import annotations
@@ -25,12 +24,8 @@ from __future__ import annotations
 import json
 import logging
 import os
-import signal
 import sys
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -40,6 +35,7 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from workbench.config import CONF_DIR, section, to_plain
+from workbench.execution import Interrupted, execute_notebook, stop_on_signals
 from workbench.progress import PROGRESS_ENV, ProgressEcho
 from workbench.report.html import render_html, strip_widgets
 from workbench.report.index import build_index
@@ -47,102 +43,6 @@ from workbench.report.run import PANEL_DIR, new_run_dir
 from workbench.runtime import thread_env
 
 EXIT_FAILED, EXIT_BAD_INPUT = 1, 2
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
-
-
-class Interrupted(BaseException):  # noqa: N818 - a signal, like KeyboardInterrupt
-    """SIGINT or SIGTERM arrived; a BaseException so that no ``except Exception`` swallows it."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signal.Signals(signum).name)
-        self.signum = signum
-        self.name = signal.Signals(signum).name
-        self.exit_code = 128 + signum
-
-
-@contextmanager
-def stop_on_signals() -> Iterator[None]:
-    """Turn the first SIGINT or SIGTERM into :class:`Interrupted` in the main thread; later ones
-    are ignored while the run cleans up (a few seconds)."""
-
-    def handler(signum, frame):
-        for s in STOP_SIGNALS:
-            signal.signal(s, signal.SIG_IGN)
-        raise Interrupted(signum)
-
-    previous = {s: signal.signal(s, handler) for s in STOP_SIGNALS}
-    try:
-        yield
-    finally:
-        for s, h in previous.items():
-            signal.signal(s, h)
-
-
-def stop_children(grace: float = 3.0) -> int:
-    """End every process this one started (kernels, their joblib/loky workers): SIGTERM, then
-    SIGKILL after ``grace`` seconds. Returns how many there were."""
-    import psutil
-
-    procs = psutil.Process().children(recursive=True)
-    for p in procs:
-        try:
-            p.terminate()
-        except psutil.NoSuchProcess:
-            pass
-    _, alive = psutil.wait_procs(procs, timeout=grace)
-    for p in alive:
-        try:
-            p.kill()
-        except psutil.NoSuchProcess:
-            pass
-    psutil.wait_procs(alive, timeout=2)
-    return len(procs)
-
-
-def _kernel_manager(log_path: Path):
-    """A kernel manager whose kernels write their own stdout/stderr to ``log_path``."""
-    from jupyter_client.manager import AsyncKernelManager
-
-    class LoggedKernelManager(AsyncKernelManager):
-        async def _async_launch_kernel(self, kernel_cmd, **kw):
-            log = open(log_path, "ab")  # noqa: SIM115 - the kernel process holds it
-            kw.update(stdout=log, stderr=log)
-            try:
-                return await super()._async_launch_kernel(kernel_cmd, **kw)
-            finally:
-                log.close()  # the child has its own copy of the descriptor
-
-    return LoggedKernelManager
-
-
-def execute_notebook(source: Path, output: Path, parameters: dict, kernel: str, log_path: Path) -> None:
-    """Execute one notebook with papermill in a worker thread; re-raise its error here.
-
-    The wait is a loop of short joins, so a signal reaches the main thread at once."""
-    import papermill as pm
-
-    outcome: dict[str, BaseException] = {}
-
-    def work() -> None:
-        try:
-            pm.execute_notebook(
-                str(source), str(output), parameters=parameters, kernel_name=kernel, progress_bar=False,
-                cwd=os.getcwd(), kernel_manager_class=_kernel_manager(log_path),
-            )
-        except BaseException as err:  # handed to the main thread
-            outcome["error"] = err
-
-    worker = threading.Thread(target=work, name=f"notebook-{source.stem}", daemon=True)
-    worker.start()
-    try:
-        while worker.is_alive():
-            worker.join(0.2)
-    except Interrupted:
-        stop_children()
-        worker.join(timeout=10)  # papermill notices the dead kernel and saves what ran
-        raise
-    if "error" in outcome:
-        raise outcome["error"]
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
