@@ -15,7 +15,7 @@ import psutil
 import pytest
 from browser import CHROMIUM, open_page
 
-from workbench.report import new_run_dir
+from workbench.session import new_run_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 # what the kernels and libraries would say to a terminal, and must not
@@ -114,7 +114,7 @@ def _notebook(path: Path, code: str, after: str | None = None) -> None:
 def test_a_failing_notebook_is_reported_and_its_dependants_skipped(tmp_path):
     nbs = tmp_path / "nbs"
     nbs.mkdir()
-    _notebook(nbs / "a_ok.ipynb", "from workbench.report import open_run\nopen_run(cfg, run_dir).log_metrics('a_ok', {'x': 1})")
+    _notebook(nbs / "a_ok.ipynb", "from workbench.session import open_run\nopen_run(cfg, run_dir).log_metrics('a_ok', {'x': 1})")
     _notebook(nbs / "b_fail.ipynb", "raise ValueError('inventory capacity below demand in period 3')",
               "## Never reached")
     _notebook(nbs / "c_needs_b.ipynb", "print('never runs')")

@@ -39,7 +39,7 @@ from workbench.execution import Interrupted, execute_notebook, stop_on_signals
 from workbench.progress import PROGRESS_ENV, ProgressEcho
 from workbench.report.html import render_html, strip_widgets
 from workbench.report.index import build_index
-from workbench.report.run import PANEL_DIR, new_run_dir
+from workbench.session import PANEL_DIR, new_run_dir
 from workbench.runtime import thread_env
 
 EXIT_FAILED, EXIT_BAD_INPUT = 1, 2
@@ -51,8 +51,8 @@ def _write_json(path: Path, data: dict[str, Any]) -> None:
     tmp.replace(path)
 
 
-def _gather_metrics(run_dir: Path) -> dict[str, Any]:
-    return {p.stem: json.loads(p.read_text()) for p in sorted((run_dir / "metrics").glob("*.json"))}
+def _gather_metrics(run_dir: Path, folder: str = "metrics") -> dict[str, Any]:
+    return {p.stem: json.loads(p.read_text()) for p in sorted((run_dir / folder).glob("*.json"))}
 
 
 def _render(output: Path, target: Path, entry: dict[str, Any]) -> None:
@@ -80,6 +80,7 @@ class RunRecord:
 
     def save(self) -> None:
         self.info["metrics"] = _gather_metrics(self.dir)
+        self.info["headlines"] = _gather_metrics(self.dir, "metrics/headline")  # what the index shows
         self.info["seconds"] = round(time.perf_counter() - self.t_start, 1)
         _write_json(self.dir / "run.json", self.info)
         build_index(self.reports)

@@ -5,7 +5,7 @@ import os
 import pytest
 
 from workbench.config import compose, to_plain
-from workbench.report.run import open_run
+from workbench.session import open_run
 
 
 @pytest.fixture

@@ -8,19 +8,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-# (stage, metric key, label, format)
-HEADLINES: list[tuple[str, str, str, str]] = [
-    ("01_data", "n_series", "series", "{:,.0f}"),
-    ("02_forecast", "best_model", "best model", "{}"),
-    ("02_forecast", "best_mase", "MASE", "{:.3f}"),
-    ("02_forecast", "best_wape", "WAPE", "{:.1%}"),
-    ("03_inventory", "best_policy", "best policy", "{}"),
-    ("03_inventory", "best_fill_rate", "fill rate", "{:.1%}"),
-    ("03_inventory", "best_total_cost", "cost", "{:,.0f}"),
-    ("04_games", "efficiency_stackelberg", "chain efficiency", "{:.1%}"),
-    ("05_anomaly", "best_roc_auc", "anomaly ROC-AUC", "{:.3f}"),
-]
-
 STYLE = """
 body { font-family: system-ui, -apple-system, Segoe UI, sans-serif; margin: 2rem; color: #222; }
 h1 { font-size: 1.5rem; } table { border-collapse: collapse; width: 100%; font-size: 0.9rem; }
@@ -64,18 +51,30 @@ def load_runs(reports_dir: Path) -> list[dict[str, Any]]:
     return sorted(runs, key=lambda r: r.get("started", ""), reverse=True)
 
 
+def headline_columns(runs: list[dict[str, Any]]) -> list[tuple[str, dict[str, str]]]:
+    """(stage, metric declaration) for every headline metric the runs declare (the newest
+    declaration of a stage wins), stages in order, metrics in their declared order."""
+    declared: dict[str, list[dict[str, str]]] = {}
+    for run in runs:  # newest first
+        for stage, metrics in run.get("headlines", {}).items():
+            declared.setdefault(stage, metrics)
+    return [(stage, m) for stage in sorted(declared) for m in declared[stage]]
+
+
 def build_index(reports_dir: str | Path) -> Path:
     """Rebuild the index from every ``run.json`` under ``reports_dir`` (written atomically)."""
     reports_dir = Path(reports_dir)
     reports_dir.mkdir(parents=True, exist_ok=True)
     runs = load_runs(reports_dir)
-    head = "".join(f"<th>{html.escape(label)}</th>" for _, _, label, _ in HEADLINES)
+    columns = headline_columns(runs)
+    head = "".join(f"<th>{html.escape(m['label'])}</th>" for _, m in columns)
+    explained = " ".join(dict.fromkeys(m["explain"] for _, m in columns if m.get("explain")))
     rows = []
     for run in runs:
         rel = run["_dir"].relative_to(reports_dir).as_posix()
         metrics = run.get("metrics", {})
         cells = "".join(
-            f"<td>{_fmt(metrics.get(stage, {}).get(key), fmt)}</td>" for stage, key, _, fmt in HEADLINES
+            f"<td>{_fmt(metrics.get(stage, {}).get(m['key']), m.get('fmt', '{}'))}</td>" for stage, m in columns
         )
         notebooks = []
         for nb in run.get("notebooks", []):
@@ -110,12 +109,7 @@ def build_index(reports_dir: str | Path) -> Path:
         f"<th>notebooks</th>{head}</tr>"
         + "".join(rows)
         + "</table>"
-        "<p class='small'>MASE: mean absolute scaled error (forecast error over the in-sample seasonal-naive"
-        " error; below 1 beats it). WAPE: weighted absolute percentage error (absolute errors over total"
-        " demand). Fill rate: share of demand served from stock in the simulation against real demand;"
-        " cost: its holding, ordering and shortage cost. Chain efficiency: the supply chain's profit when"
-        " the supplier leads (Stackelberg) as a share of the centralised optimum. ROC-AUC: area under the"
-        " ROC curve of the best anomaly detector against the injected labels (1: perfect, 0.5: chance)."
+        f"<p class='small'>{html.escape(explained)}"
         " Times are wall-clock.</p></body></html>"
     )
     target = reports_dir / "index.html"

@@ -1,4 +1,4 @@
-"""What a notebook needs from its run: the config, the run folder, artifacts, metrics.
+"""The run a notebook belongs to (the notebook session): the config, the run folder, artifacts, metrics.
 
 A notebook's ``parameters`` cell holds ``cfg = None`` and ``run_dir = None``; the
 runner injects the resolved config (a plain dict) and the run folder. Opened by
@@ -21,6 +21,7 @@ from typing import Any
 import polars as pl
 
 from workbench.config import CONF_DIR, compose, section, to_plain
+from workbench.headline import Logged
 from workbench.runtime import set_threads
 
 PANEL_DIR = "artifacts/panel"  # where the runner saves the validated panel every notebook reads
@@ -71,9 +72,17 @@ class Run:
         return pl.read_parquet(path)
 
     def log_metrics(self, stage: str, metrics: dict[str, Any]) -> None:
-        """Headline numbers of a stage; the runner gathers them into ``metrics.json``."""
+        """Numbers of a stage; the runner gathers them into ``metrics.json``."""
         path = self.dir / "metrics" / f"{stage}.json"
         path.write_text(json.dumps(metrics, indent=2, default=_jsonable))
+
+    def log_headline(self, logged: Logged) -> None:
+        """A stage's headline (``workbench.<stage>.headline(...)``): its values go to
+        ``metrics.json``, its declaration to ``metrics/headline/`` for the index of runs."""
+        self.log_metrics(logged.stage, logged.values)
+        folder = self.dir / "metrics" / "headline"
+        folder.mkdir(exist_ok=True)
+        (folder / f"{logged.stage}.json").write_text(json.dumps(logged.headline.spec(), indent=2))
 
     def panel(self):
         """The run's demand panel: built from ``data`` once, then read back by later notebooks."""
