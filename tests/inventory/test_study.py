@@ -7,14 +7,16 @@ from workbench.config import compose, section
 from workbench.data import load_data
 from workbench.forecast.series import quantile_column
 from workbench.inventory import (
-    POLICIES,
-    policy_levels,
+    Cube,
+    LevelInputs,
+    check_inventory_config,
+    make_policies,
     run_inventory_study,
     series_economics,
     service_table,
 )
 from workbench.inventory.lp import SHADOW_SCHEMA, PlanSolverFailed
-from workbench.inventory.study import Cube, _interp_cost_at, check_inventory_config
+from workbench.inventory.tradeoff import cost_at
 
 
 def _perfect_forecasts(panel, horizon, quantiles, spread=0.2):
@@ -50,16 +52,16 @@ def test_a_better_forecast_is_worth_money(tiny_panel):
     bad = good.with_columns(pl.lit("biased").alias("model"),
                             *[(pl.col(c) * 0.3) for c in ["mean", *[quantile_column(q) for q in qs]]])
     study = run_inventory_study(tiny_panel, pl.concat([bad, good]), ["biased", "oracle"], qs, inv)
-    for policy in POLICIES:
+    for policy in inv.policies:
         res = {r["forecaster"]: r for r in study.results.filter(pl.col("policy") == policy).iter_rows(named=True)}
         assert res["oracle"]["fill_rate"] > res["biased"]["fill_rate"], policy
         assert res["oracle"]["total_cost"] < res["biased"]["total_cost"], policy
-    assert set(study.plans) == {"LP plan", "scenario LP", "MIP plan"}
+    assert set(study.plans) == {"lp", "scenario_lp", "mip"}
     assert all(p.status.startswith("optimal") for p in study.plans.values())
     # the deterministic plan prices its limits; transfers run between the two channels
     assert set(study.shadow_prices["family"]) == {"warehouse", "supplier", "budget"}
     assert set(study.shadow_prices.filter(family="warehouse")["name"]) == {"online", "store"}
-    assert study.plans["LP plan"].transfers.shape[0] == 2 * tiny_panel.static.height
+    assert study.plans["lp"].transfers.shape[0] == 2 * tiny_panel.static.height
     # a curve per policy and forecaster, and costs at equal service where both reach it
     assert study.tradeoff.group_by("policy", "forecaster").len()["len"].to_list() == [len(inv.tradeoff_levels)] * 4
     # a forecast at 30% of demand never reaches the oracle's service: no like-for-like row, and a note says so
@@ -91,8 +93,8 @@ def test_quantile_levels_follow_the_forecast():
     cube = Cube(mean=mean, values=values, levels=levels)
     econ = pl.DataFrame({"lead_time": [2, 2], "holding_cost": [0.1, 0.1], "order_cost": [10.0, 10.0],
                          "service_level": [0.5, 0.95], "shortage_cost": [5.0, 5.0]})
-    lv = policy_levels(cube, econ, H, review=1, rho=1.0)
-    S = lv["(R,S) quantile"]["S"]
+    (policy,) = make_policies(["RS_quantile"])
+    S = policy.levels(LevelInputs.from_economics(cube, econ, review=1, correlation=1.0))["S"]
     # day 3 covers days 4 and 5 (the peak): median 10 + 30, q95 1.5 x that
     assert S[0, 3] == pytest.approx(40.0) and S[1, 3] == pytest.approx(60.0)
     assert S[0, 0] == pytest.approx(20.0)
@@ -101,9 +103,9 @@ def test_quantile_levels_follow_the_forecast():
 def test_cost_at_equal_service_interpolates_each_curve():
     trade = pl.DataFrame({"policy": ["p"] * 4, "forecaster": ["a", "a", "b", "b"],
                           "fill_rate": [0.8, 0.9, 0.85, 0.95], "total_cost": [100.0, 200.0, 50.0, 150.0]})
-    eq = _interp_cost_at(trade, [0.875])
+    eq = cost_at(trade, [0.875], on="fill_rate")
     assert eq.sort("forecaster")["total_cost"].to_list() == pytest.approx([175.0, 75.0])
-    assert _interp_cost_at(trade, [0.97])["total_cost"].null_count() == 2  # beyond both curves
+    assert cost_at(trade, [0.97], on="fill_rate")["total_cost"].null_count() == 2  # beyond both curves
 
 
 def test_unknown_location_is_named(tiny_panel):
@@ -123,6 +125,8 @@ def test_inventory_settings_are_checked_before_anything_runs():
         ("inventory.lp.cvar_alpha=1.0", "inventory.lp.cvar_alpha=1.0; expected in"),
         ("+inventory.lp.penalty.space=1", r"penalty has unknown limits \['space'\]"),
         ("inventory.review_days=0", "inventory.review_days and inventory.lp.order_every must be at least 1"),
+        ("inventory.policies=[sS_normal,ss_normal]", "inventory.policies: unknown inventory policy 'ss_normal'"),
+        ("inventory.policies=[]", "inventory.policies is empty"),
     ]:
         with pytest.raises(ValueError, match=message):
             check_inventory_config(section(compose(["experiment=quick", override]), "inventory"), [0.05, 0.5, 0.9])
@@ -138,7 +142,7 @@ def test_backorder_mode_runs_and_prices_waiting(tiny_panel):
     b = run_inventory_study(tiny_panel, good, ["oracle"], qs, back)
     days = 1  # the synthetic panel is daily
     assert np.allclose(b.economics["shortage_cost"], a.economics["shortage_cost"] / 14 * days)
-    assert b.sims["(s,S) normal | oracle"].backorders and b.plans["LP plan"].status == "optimal"
+    assert b.sims[("sS_normal", "oracle")].backorders and b.plans["lp"].status == "optimal"
 
 
 def test_a_plan_that_cannot_be_made_leaves_the_rest_of_the_study(tiny_panel):
@@ -150,17 +154,17 @@ def test_a_plan_that_cannot_be_made_leaves_the_rest_of_the_study(tiny_panel):
     huge = _perfect_forecasts(tiny_panel, 20, qs).with_columns(pl.col(c) * 50 + 100 for c in cols)
     study = run_inventory_study(tiny_panel, huge, ["oracle"], qs, inv)
     assert study.plans == {}
-    assert set(study.plan_errors) == {"LP plan", "scenario LP", "MIP plan"}
+    assert set(study.plan_errors) == {"lp", "scenario_lp", "mip"}
     for message in study.plan_errors.values():
         assert "the lead time makes the minimum service (inventory.lp.min_service=1) impossible" in message
     assert study.shadow_prices.height == 0 and study.shadow_prices.schema == pl.Schema(SHADOW_SCHEMA)
-    assert set(study.results["policy"]) == set(POLICIES) and study.results["total_cost"].is_finite().all()
-    assert set(study.sims) == {f"{p} | oracle" for p in POLICIES}
+    assert set(study.results["policy"]) == set(inv.policies) and study.results["total_cost"].is_finite().all()
+    assert set(study.sims) == {(p, "oracle") for p in inv.policies}
     assert study.tradeoff.height == 2 * len(inv.tradeoff_levels)
 
 
 def test_only_the_plans_own_errors_are_caught(tiny_panel, monkeypatch):
-    import workbench.inventory.study as study_module
+    import workbench.inventory.plans as study_module
 
     qs = [0.05, 0.5, 0.9, 0.95]
     inv = section(compose(["experiment=quick", "inventory.lp.scenarios=0", "inventory.lp.mip=false"]), "inventory")
@@ -171,7 +175,7 @@ def test_only_the_plans_own_errors_are_caught(tiny_panel, monkeypatch):
 
     monkeypatch.setattr(study_module, "plan_replenishment", broken)
     study = run_inventory_study(tiny_panel, good, ["oracle"], qs, inv)
-    assert study.plan_errors == {"LP plan": "the replenishment plan ended 'user_limit' with HIGHS and has no usable solution"}
+    assert study.plan_errors == {"lp": "the replenishment plan ended 'user_limit' with HIGHS and has no usable solution"}
     assert study.plans == {} and study.shadow_prices.columns == list(SHADOW_SCHEMA)
 
     def bug(*args, **kwargs):

@@ -1,5 +1,23 @@
-"""Inventory stage: textbook policies, replenishment plans in cvxpy, closed-loop simulation."""
+"""Inventory stage: textbook policies from forecast quantiles (a registry of small classes
+whose levels are the closed forms of :mod:`.policies`), replenishment plans in cvxpy, and
+closed-loop simulation against real demand.
 
+Modules by job: :mod:`.policies` closed forms, :mod:`.economics` costs and service targets,
+:mod:`.cube` forecasts as arrays, :mod:`.levels` the policy registry, :mod:`.lp` the plan's
+cvxpy model, :mod:`.plans` the study's plans, :mod:`.simulate` the simulator,
+:mod:`.tradeoff` cost against service, :mod:`.study` the orchestration, :mod:`.summary`
+the report's tables and headline, :mod:`.settings` the stage's checks.
+"""
+
+from workbench.inventory.cube import Cube, demand_scenarios, forecast_cube
+from workbench.inventory.economics import DEFAULTS, series_economics, service_table
+from workbench.inventory.levels import (
+    POLICIES,
+    InventoryPolicy,
+    LevelInputs,
+    make_policies,
+    register_policy,
+)
 from workbench.inventory.lp import (
     SHADOW_SCHEMA,
     Limits,
@@ -12,12 +30,15 @@ from workbench.inventory.lp import (
     Transfers,
     plan_replenishment,
 )
+from workbench.inventory.plans import PLANS
 from workbench.inventory.policies import (
+    correlated_sum_sd,
     cost_service_level,
     critical_fractile,
     eoq,
     newsvendor_normal,
     newsvendor_quantile,
+    normal_level,
     normal_sd_from_quantiles,
     order_up_to_level,
     quantile_at,
@@ -26,6 +47,7 @@ from workbench.inventory.policies import (
     reorder_quantity,
     safety_stock,
 )
+from workbench.inventory.settings import check_inventory_config
 from workbench.inventory.simulate import (
     Costs,
     OrderUpToPolicy,
@@ -35,21 +57,19 @@ from workbench.inventory.simulate import (
     SimResult,
     simulate,
 )
-from workbench.inventory.study import (
-    POLICIES,
-    InventoryStudy,
-    demand_scenarios,
-    policy_levels,
-    run_inventory_study,
-    series_economics,
-    service_table,
-)
+from workbench.inventory.study import InventoryStudy, run_inventory_study
+from workbench.inventory.summary import headline
 
 __all__ = [
+    "DEFAULTS",
+    "PLANS",
     "POLICIES",
     "SHADOW_SCHEMA",
     "Costs",
+    "Cube",
+    "InventoryPolicy",
     "InventoryStudy",
+    "LevelInputs",
     "Limits",
     "OrderUpToPolicy",
     "PlanError",
@@ -63,17 +83,23 @@ __all__ = [
     "ReorderQuantityPolicy",
     "SimResult",
     "Transfers",
+    "check_inventory_config",
+    "correlated_sum_sd",
     "cost_service_level",
     "critical_fractile",
     "demand_scenarios",
     "eoq",
+    "forecast_cube",
+    "headline",
+    "make_policies",
     "newsvendor_normal",
     "newsvendor_quantile",
+    "normal_level",
     "normal_sd_from_quantiles",
     "order_up_to_level",
     "plan_replenishment",
-    "policy_levels",
     "quantile_at",
+    "register_policy",
     "reorder_order_up_to",
     "reorder_point",
     "reorder_quantity",

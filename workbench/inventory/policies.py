@@ -188,6 +188,37 @@ def reorder_point(demand_mean, lead_time, safety):
     return np.asarray(demand_mean, dtype=float) * np.asarray(lead_time, dtype=float) + np.asarray(safety)
 
 
+def normal_level(demand_mean, demand_sd, service_level):
+    """The level that normal demand stays at or below with probability ``service_level``:
+    ``mu + z sigma``, ``z = Phi^-1(service_level)`` (a reorder point when mu and sigma are
+    those of lead-time demand, an order-up-to level over the review period plus lead time).
+
+    Examples
+    --------
+    >>> round(float(normal_level(demand_mean=40, demand_sd=20, service_level=0.95)), 2)
+    72.9
+    """
+    z = norm.ppf(np.asarray(service_level, dtype=float))
+    return np.asarray(demand_mean, dtype=float) + z * np.asarray(demand_sd, dtype=float)
+
+
+def correlated_sum_sd(sum_sd, sum_variance, correlation):
+    """Standard deviation of a sum of days' demands whose errors share one pairwise
+    correlation rho: ``sqrt((1 - rho) sum sigma_t^2 + rho (sum sigma_t)^2)``, from the sums of
+    the days' standard deviations and variances. rho = 0 gives independent days
+    (``sigma sqrt(L)`` for L equal days), rho = 1 fully correlated ones (``L sigma``).
+
+    Examples
+    --------
+    >>> float(correlated_sum_sd(sum_sd=40.0, sum_variance=400.0, correlation=0.0))
+    20.0
+    >>> float(correlated_sum_sd(sum_sd=40.0, sum_variance=400.0, correlation=1.0))
+    40.0
+    """
+    rho = float(correlation)
+    return np.sqrt((1 - rho) * np.asarray(sum_variance, dtype=float) + rho * np.asarray(sum_sd, dtype=float) ** 2)
+
+
 def normal_sd_from_quantiles(q_low, q_high, level_low: float, level_high: float):
     """Standard deviation of a normal with the given quantiles:
     ``sigma = (q_high - q_low) / (z_high - z_low)``.
