@@ -65,8 +65,10 @@ def test_periodic_review_orders_on_review_days_only():
 def test_reorder_quantity_orders_whole_batches():
     demand = np.array([[10.0, 10.0, 10.0, 10.0]])
     r = simulate(demand, np.array([12.0]), np.array([3]), ReorderQuantityPolicy(np.array([5.0]), np.array([4.0])), costs(1))
-    # day 0: 12 -> 2, position 2 <= 5: 1 batch lifts it to 6 > 5
-    assert r.units_ordered.tolist()[0] % 4 == 0 and r.orders[0] >= 1
+    # day 0: 12 -> 2, position 2 <= 5: one batch lifts it to 6 > 5; day 1: stock 0, position 4:
+    # one batch (8); day 2: position 8, none; day 3: the first batch arrives and sells, position 4: one
+    assert r.units_ordered.tolist() == [12.0] and r.orders.tolist() == [3.0]
+    assert r.lost.tolist() == [8.0 + 10.0 + 6.0]
 
 
 def test_cycle_service_level_counts_cycles_with_a_stockout():
