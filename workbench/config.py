@@ -324,7 +324,7 @@ class InventoryConfig:
     # backorders: a unit waiting this many days costs as much as a lost sale (charged per period waited)
     backorder_days: float = 7.0
     # the replenishment policies compared, by name (workbench.inventory.levels.POLICIES)
-    policies: list[str] = field(default_factory=lambda: ["sS_normal", "RS_quantile", "rQ_quantile", "RS_newsvendor"])
+    policies: list[str] = field(default_factory=lambda: ["sS_normal", "RS_quantile", "rQ_quantile", "RS_newsvendor", "base_stock"])
     review_days: int = 7  # review period R of the (R, S) policies, in periods
     # correlation between the forecast errors of the days in a lead time (0: independent)
     error_correlation: float = 1.0

@@ -11,8 +11,10 @@ from workbench.inventory import (
     Cube,
     LevelInputs,
     cost_service_level,
+    critical_fractile,
     eoq,
     make_policies,
+    newsvendor_quantile,
     normal_level,
     reorder_order_up_to,
     simulate,
@@ -78,6 +80,15 @@ def test_newsvendor_order_up_to_at_the_cost_optimal_service():
     w = (service[0] - LEVELS[lo]) / (LEVELS[lo + 1] - LEVELS[lo])
     daily = MU[0] + SIGMA[0] * ((1 - w) * norm.ppf(LEVELS[lo]) + w * norm.ppf(LEVELS[lo + 1]))
     assert lv["S"][0] == pytest.approx(np.full(H, daily * (x.lead[0] + x.review - 1)), rel=1e-9)
+
+
+def test_base_stock_at_the_critical_fractile():
+    x = flat()
+    lv = levels("base_stock", x)
+    fractile = critical_fractile(x.holding, x.shortage)  # p / (p + h): 0.980, 0.984, 0.833
+    assert lv["service"] == pytest.approx(np.clip(fractile, LEVELS[0], LEVELS[-1]))
+    expected = newsvendor_quantile(LEVELS, x.cube.values[:, 0, :], x.holding, x.shortage) * x.lead
+    assert lv["S"] == pytest.approx(every_day(expected), rel=1e-9)
 
 
 @pytest.mark.parametrize("name", list(POLICIES))

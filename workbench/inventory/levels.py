@@ -30,6 +30,7 @@ from workbench.inventory.cube import Cube
 from workbench.inventory.policies import (
     correlated_sum_sd,
     cost_service_level,
+    critical_fractile,
     eoq,
     normal_level,
     normal_sd_from_quantiles,
@@ -225,3 +226,22 @@ class NewsvendorOrderUpTo(InventoryPolicy):
 
     def parameters(self, levels: Levels) -> dict[str, np.ndarray]:
         return {"newsvendor_service": levels["service"], "S_newsvendor": levels["S"].mean(axis=1)}
+
+
+@register_policy
+class BaseStock(InventoryPolicy):
+    """Base stock: every period, order up to the forecast's quantile of lead-time demand at the
+    newsvendor critical fractile ``p / (p + h)`` (:func:`critical_fractile`), the optimal
+    base-stock level when a unit short costs p and a unit held h per period."""
+
+    name, label = "base_stock", "base stock"
+
+    def levels(self, x: LevelInputs) -> Levels:
+        service = x.clip_to_quantiles(critical_fractile(x.holding, x.shortage))
+        return {"S": x.quantile_over(x.lead, service), "service": service}
+
+    def rule(self, levels: Levels, x: LevelInputs) -> Policy:
+        return OrderUpToPolicy(levels["S"], review=1)
+
+    def parameters(self, levels: Levels) -> dict[str, np.ndarray]:
+        return {"base_stock_service": levels["service"], "S_base_stock": levels["S"].mean(axis=1)}
