@@ -70,3 +70,14 @@ def test_unknown_model_is_named(fcfg, panel):
     fcfg.models = ["prophet_xl"]
     with pytest.raises(KeyError, match="unknown model 'prophet_xl'"):
         run_backtest(panel, fcfg, progress=False)
+
+
+def test_models_module_gathers_every_forecaster():
+    from workbench.forecast import base, baselines, local, models, regression
+
+    for name in models.__all__:
+        assert any(getattr(m, name, None) is getattr(models, name) for m in (base, baselines, local, regression)), name
+    assert models.MODELS is base.MODELS
+    local_names = {"seasonal_naive", "auto_ets", "auto_arima", "theta", "croston", "tsb"}
+    global_names = {"moving_average", "drift", "lightgbm", "linear"}
+    assert local_names | global_names <= set(MODELS)

@@ -204,3 +204,13 @@ def test_bar_style_hatches_the_dashed_models():
     styles = model_styles([f"m{k}" for k in range(12)])
     assert bar_style(styles["m0"]) == {"color": "#1f77b4"}
     assert bar_style(styles["m11"]) == {"color": "#ffbb78", "hatch": "//", "edgecolor": "#555555", "linewidth": 0}
+
+
+# ------------------------------------------------------------------------ one import place
+def test_plots_gathers_the_tables_styles_and_axes_helpers():
+    from workbench.report import axes, plots, styles, tables
+
+    homes = {name: module for module in (tables, styles, axes) for name in dir(module) if not name.startswith("_")}
+    for name in plots.__all__:
+        assert getattr(plots, name) is getattr(homes[name], name), name
+    assert "matplotlib" not in tables.__dict__  # the table rules need no plotting library

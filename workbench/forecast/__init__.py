@@ -5,12 +5,15 @@ from workbench.forecast.backtest import BacktestResult, Origins, origins, run_ba
 from workbench.forecast.metrics import leaderboard, per_series_scores, summarise
 from workbench.forecast.models import MODELS, Forecaster, make_forecaster, register
 from workbench.forecast.series import quantile_column, to_series_set
+from workbench.forecast.summary import HEADLINE, headline
 
 __all__ = [
+    "HEADLINE",
     "MODELS",
     "BacktestResult",
     "Forecaster",
     "Origins",
+    "headline",
     "leaderboard",
     "make_forecaster",
     "origins",

@@ -1,381 +1,71 @@
 """Presentation helpers shared by the notebooks: one style, tables and figures a reviewer can read in HTML.
 
-Tables: :func:`show` renders a polars frame as a self-contained HTML table (no external CSS or
-script): dates without a time of day, counts and whole numbers as integers with thousands
-separators, other numbers to a few significant digits and never in scientific notation, missing
-values as an en dash, booleans as yes/no, ``snake_case`` headers with spaces, and a box that
-scrolls sideways when the table is wider than the page. :func:`format_frame` and
-:func:`format_value` are the rules on their own.
+The helpers live by job and this module gathers them, so that a notebook imports everything it
+shows from one place:
 
-Figures: :func:`setup` (style; concise date axes), :func:`model_styles` (a colour, line style and
-marker per model, the same in every figure of a page), :func:`fan_chart`, :func:`feature_label`
-(Darts' lagged feature names in words). The module is over 300 lines because the table rules,
-the figure style and the labels are the one job of "presentation", shared by every notebook.
+* :mod:`~workbench.report.tables`: :func:`show` (a polars frame as a self-contained HTML table),
+  :func:`show_pairs`, :func:`show_callout` and the formatting rules on their own
+  (:func:`format_frame`, :func:`format_value`, ...);
+* :mod:`~workbench.report.styles`: :func:`setup` (figure defaults), :func:`model_styles` (a colour,
+  line style and marker per model, the same in every figure of a page), :func:`bar_style`,
+  :func:`fan_chart`;
+* :mod:`~workbench.report.axes`: :func:`date_axis`, :func:`plain_log_axis`, :func:`period_name` and
+  :func:`feature_label` (Darts' lagged feature names in words).
 """
 
 from __future__ import annotations
 
-import html
-import math
-import numbers
-import re
-from collections.abc import Iterable, Mapping
-from datetime import date, datetime, time
-
-import matplotlib
-import matplotlib.dates as mdates
-import matplotlib.pyplot as plt
-import matplotlib.ticker as mticker
-import numpy as np
-import polars as pl
-from matplotlib.colors import to_hex
-
-PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"]
-MISSING = "–"  # en dash: a missing value in a table
-MAX_DECIMALS = 8  # a column of tiny numbers still prints without an exponent
-
-# Twenty qualitative colours: tab10, then the lighter partner of each (tab20's odd entries).
-MODEL_COLOURS = [to_hex(c) for c in (*plt.get_cmap("tab20").colors[0::2], *plt.get_cmap("tab20").colors[1::2])]
-LINESTYLES = ["-", "--", "-.", ":"]
-MARKERS = ["o", "s", "^", "D", "v", "P"]
-HATCHES = {"-": None, "--": "//", "-.": "..", ":": "xx"}
-
-
-def setup() -> None:
-    """Figure defaults for the reports (inline PNG, so the HTML carries its figures)."""
-    plt.rcParams.update(
-        {
-            "figure.figsize": (10, 4),
-            "figure.dpi": 100,
-            "axes.grid": True,
-            "grid.alpha": 0.3,
-            "axes.spines.top": False,
-            "axes.spines.right": False,
-            "axes.prop_cycle": matplotlib.cycler(color=PALETTE),
-            "font.size": 10,
-            "date.converter": "concise",  # every date axis: few ticks, no repeated year, no overlap
-        }
-    )
-    try:  # inside a kernel: PNG output, embedded in the HTML by nbconvert
-        from matplotlib_inline.backend_inline import set_matplotlib_formats
-
-        set_matplotlib_formats("png")
-    except ImportError:  # pragma: no cover
-        pass
-
-
-# ------------------------------------------------------------------------------- figures
-def date_axis(ax, max_ticks: int = 8) -> None:
-    """Dates on the x axis with matplotlib's concise formatter: ``Jan``, ``Feb``, ... and the year
-    once, so the labels never overlap."""
-    locator = mdates.AutoDateLocator(minticks=3, maxticks=max_ticks)
-    ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
-
-
-def plain_log_axis(ax, axis: str = "x") -> None:
-    """Plain numbers (0.5, 1, 2, 5, 10) on a log axis instead of 2×10⁰."""
-    def label(value, _pos, minor=False):
-        if value <= 0:
-            return ""
-        mantissa = round(value / 10 ** math.floor(math.log10(value)), 6)
-        return "" if minor and mantissa not in (2.0, 5.0) else f"{value:g}"
-
-    target = ax.xaxis if axis == "x" else ax.yaxis
-    target.set_major_formatter(mticker.FuncFormatter(label))
-    target.set_minor_formatter(mticker.FuncFormatter(lambda v, p: label(v, p, minor=True)))
-
-
-def period_name(frequency: str) -> str:
-    """The word for one period of a panel frequency: ``"1d"`` -> ``"day"``, ``"1w"`` -> ``"week"``."""
-    return {"1d": "day", "7d": "week", "1w": "week", "1mo": "month", "1q": "quarter", "1y": "year",
-            "1h": "hour"}.get(frequency, "period")
-
-
-def model_styles(names: Iterable[str]) -> dict[str, dict[str, str]]:
-    """A distinct ``color``, ``linestyle`` and ``marker`` for each name, in the order given.
-
-    Call it once per page with every model the page shows (e.g. the leaderboard's order) and
-    pass ``**styles[name]`` to ``ax.plot``: a model then keeps its look from figure to figure.
-    The first ten get tab10's colours, solid lines and circles; the next ten the lighter partner
-    colours, dashed lines and squares; beyond twenty the colours repeat with other line styles
-    and markers, so no two names look alike.
-    """
-    out: dict[str, dict[str, str]] = {}
-    for k, name in enumerate(dict.fromkeys(names)):
-        group = k // 10
-        out[name] = {"color": MODEL_COLOURS[k % len(MODEL_COLOURS)],
-                     "linestyle": LINESTYLES[group % len(LINESTYLES)],
-                     "marker": MARKERS[group % len(MARKERS)]}
-    return out
-
-
-def bar_style(style: dict[str, str]) -> dict:
-    """The bar-chart form of a :func:`model_styles` entry: its colour, hatched where its line is not solid."""
-    hatch = HATCHES.get(style.get("linestyle", "-"))
-    return {"color": style["color"], **({"hatch": hatch, "edgecolor": "#555555", "linewidth": 0} if hatch else {})}
-
-
-def fan_chart(ax, history: pl.DataFrame, forecast: pl.DataFrame, actual: pl.DataFrame | None, title: str,
-              bands: tuple[tuple[str, str], ...] = (("q05", "q95"), ("q25", "q75")), color: str = PALETTE[0],
-              unit: str = "units per period", legend: bool = True) -> None:
-    """History, the mean forecast and its quantile bands (outer band lighter), actuals after the cutoff;
-    ``color`` is the model's colour (see :func:`model_styles`)."""
-    ax.plot(history["date"], history["demand"], color="#333333", lw=0.9, label="history")
-    for alpha, (lo, hi) in zip((0.18, 0.35), bands, strict=False):
-        if lo in forecast.columns and hi in forecast.columns:
-            ax.fill_between(forecast["date"], forecast[lo], forecast[hi], alpha=alpha, color=color,
-                            label=f"{lo}–{hi} band")
-    ax.plot(forecast["date"], forecast["mean"], color=color, lw=1.5, label="forecast (mean)")
-    if actual is not None:
-        ax.plot(actual["date"], actual["demand"], color="black", lw=1, ls="--", label="actual")
-    date_axis(ax, max_ticks=6)
-    ax.set_xlabel("date")
-    ax.set_ylabel(f"demand ({unit})")
-    ax.set_title(title)
-    if legend:
-        ax.legend(loc="upper left", fontsize=7)
-
-
-# Darts' names of the lagged features of its regression models (``SKLearnModel`` family):
-# ``{component}_{target|pastcov|futcov}_lag{k}`` and ``{component}_statcov_target_{target}``;
-# the TFT explainer's variables are ``{component}_{target|pastcov|futcov|statcov}``.
-_LAGGED = re.compile(r"^(?P<name>.+)_(?P<kind>target|pastcov|futcov)_lag(?P<lag>[+-]?\d+)$")
-_STATIC = re.compile(r"^(?P<name>.+)_statcov_target_.+$")
-_VARIABLE = re.compile(r"^(?P<name>.+)_(?P<kind>target|pastcov|futcov|statcov)$")
-_KIND = {"target": "", "pastcov": " (past only)", "futcov": " (known future)", "statcov": " (static attribute)"}
-
-
-def _periods(n: int) -> str:
-    return f"{n} period" + ("" if n == 1 else "s")
-
-
-def _component(name: str, kind: str) -> str:
-    if kind == "statcov" and name.startswith("s_"):  # the workbench's prefix of static codes
-        name = name[2:]
-    return name.replace("_", " ")
-
-
-def feature_label(name: str, horizon: int | None = None, multi_models: bool = False) -> str:
-    """A Darts feature name in words.
-
-    Darts counts lag ``k`` from the first period of the forecast window (``-1`` is the last
-    period before it). A model trained for all steps at once (``multi_models=False``) predicts
-    the period ``horizon - 1`` after that first period with features shifted back to match, so
-    with ``horizon`` given the lag becomes an offset from the period being forecast:
-
-    >>> feature_label("price_futcov_lag27", horizon=28)
-    'price, same period (known future)'
-    >>> feature_label("demand_target_lag-7", horizon=28)
-    'demand, 34 periods back'
-    >>> feature_label("views_pastcov_lag-1")
-    'views, 1 period before the forecast window (past only)'
-    >>> feature_label("s_category_statcov_target_demand")
-    'category (static attribute)'
-
-    A name that does not follow Darts' scheme comes back unchanged.
-    """
-    match = _LAGGED.match(name)
-    if match:
-        kind, lag = match["kind"], int(match["lag"])
-        what = _component(match["name"], kind)
-        if horizon is not None and not multi_models:
-            offset = lag - (horizon - 1)
-            when = ("same period" if offset == 0 else
-                    f"{_periods(-offset)} back" if offset < 0 else f"{_periods(offset)} ahead")
-        else:
-            when = (f"{_periods(-lag)} before the forecast window" if lag < 0
-                    else f"period {lag + 1} of the forecast window")
-        return f"{what}, {when}{_KIND[kind]}"
-    match = _STATIC.match(name)
-    if match:
-        return _component(match["name"], "statcov") + _KIND["statcov"]
-    match = _VARIABLE.match(name)
-    if match:
-        kind = match["kind"]
-        return _component(match["name"], kind) + (_KIND[kind] or " (target)")
-    return name
-
-
-# -------------------------------------------------------------------------------- tables
-def header(name: str) -> str:
-    """A column name for a reader: ``fill_rate_after_lead`` -> ``fill rate after lead``."""
-    return name.replace("_", " ").strip() or name
-
-
-def _decimals(magnitude: float, digits: int) -> int:
-    """Decimals that give ``magnitude`` ``digits`` significant digits (none for large numbers)."""
-    if magnitude == 0 or not math.isfinite(magnitude):
-        return 0
-    return min(max(digits - 1 - math.floor(math.log10(magnitude)), 0), MAX_DECIMALS)
-
-
-def column_decimals(values: Iterable[float], digits: int = 4) -> int:
-    """One number of decimals for a column: ``digits`` significant digits of its largest value,
-    counted as at least 1, so that shares and ratios (0.35, 1.02) all get ``digits - 1`` decimals."""
-    finite = [abs(v) for v in values if v is not None and math.isfinite(v)]
-    return _decimals(max([1.0, *finite]), digits)
-
-
-def _fixed(value: float, decimals: int) -> str:
-    """``value`` with ``decimals`` decimals and thousands separators; a non-zero value that
-    would show as zero gets up to two significant digits of its own; zero is ``0``, never ``-0``."""
-    if math.isnan(value):
-        return MISSING
-    if value == 0:
-        return "0"
-    if math.isinf(value):
-        return "∞" if value > 0 else "−∞"
-    text = f"{value:,.{decimals}f}"
-    if value != 0 and float(text.replace(",", "")) == 0:
-        text = f"{value:,.{min(_decimals(abs(value), 2), 12)}f}".rstrip("0").rstrip(".")
-    if float(text.replace(",", "")) == 0:
-        text = text.lstrip("-")
-    return text
-
-
-def _floats(values: list, digits: int) -> list[str]:
-    finite = [v for v in values if v is not None and math.isfinite(v)]
-    if finite and all(float(v).is_integer() and abs(v) < 1e15 for v in finite):
-        return [MISSING if v is None or math.isnan(v) else f"{int(v):,}" if math.isfinite(v) else _fixed(v, 0)
-                for v in values]
-    decimals = column_decimals(finite, digits)
-    return [MISSING if v is None else _fixed(float(v), decimals) for v in values]
-
-
-def _datetimes(values: list) -> list[str]:
-    present = [v for v in values if v is not None]
-    if all(v.time() == time(0) for v in present):
-        fmt = "%Y-%m-%d"
-    elif all(v.second == 0 and v.microsecond == 0 for v in present):
-        fmt = "%Y-%m-%d %H:%M"
-    else:
-        fmt = "%Y-%m-%d %H:%M:%S"
-    return [MISSING if v is None else v.strftime(fmt) for v in values]
-
-
-def _is_identifier(name: str) -> bool:
-    """Integer columns printed without thousands separators (ids and years)."""
-    low = name.lower()
-    return low in ("id", "year") or low.endswith(("_id", " id"))
-
-
-def format_value(value, digits: int = 4) -> str:
-    """One value as :func:`show` prints it (floats to ``digits`` significant digits)."""
-    if value is None:
-        return MISSING
-    if isinstance(value, (bool, np.bool_)):
-        return "yes" if value else "no"
-    if isinstance(value, numbers.Integral):
-        return f"{int(value):,}"
-    if isinstance(value, numbers.Real):  # alone: its own significant digits, no trailing zeros
-        value = float(value)
-        if math.isfinite(value) and value.is_integer():
-            return _floats([value], digits)[0]
-        text = _fixed(value, _decimals(abs(value), digits))
-        return text.rstrip("0").rstrip(".") if "." in text else text
-    if isinstance(value, datetime):
-        return _datetimes([value])[0]
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, (list, tuple, pl.Series, np.ndarray)):
-        return ", ".join(format_value(v, digits) for v in value)
-    return str(value)
-
-
-def format_column(series: pl.Series, digits: int = 4) -> list[str]:
-    """The cells of one column as text, by the rules of :func:`show` (one format per column)."""
-    dtype = series.dtype
-    values = series.to_list()
-    if dtype == pl.Boolean:
-        return [MISSING if v is None else ("yes" if v else "no") for v in values]
-    if dtype == pl.Date:
-        return [MISSING if v is None else v.isoformat() for v in values]
-    if isinstance(dtype, pl.Datetime):
-        return _datetimes(values)
-    if dtype.is_integer():
-        plain = _is_identifier(series.name)
-        return [MISSING if v is None else (str(v) if plain else f"{v:,}") for v in values]
-    if dtype.is_float() or isinstance(dtype, pl.Decimal):
-        return _floats([None if v is None else float(v) for v in values], digits)
-    return [MISSING if v is None else format_value(v, digits) for v in values]
-
-
-def format_frame(frame: pl.DataFrame, digits: int = 4) -> pl.DataFrame:
-    """``frame`` with every column as text, as :func:`show` prints it."""
-    return pl.DataFrame({c: format_column(frame[c], digits) for c in frame.columns},
-                        schema={c: pl.String for c in frame.columns})
-
-
-_TABLE_CSS = (
-    ".wb-table table{border-collapse:collapse;margin:0;table-layout:auto;font-size:12px}"
-    ".wb-table th,.wb-table td{padding:3px 9px;white-space:nowrap}"
-    ".wb-table th{font-weight:600;vertical-align:bottom;border-bottom:1px solid #999;white-space:normal;"
-    "min-width:4.5em}"
-    ".wb-table th.num,.wb-table td.num{text-align:right}"
-    ".wb-table th.text,.wb-table td.text{text-align:left}"
-    ".wb-table td.long{white-space:normal;min-width:24em}"
-    ".wb-table tbody tr:nth-child(odd){background:#f5f5f5}.wb-table tbody tr:nth-child(even){background:#fff}"
-    ".wb-table .note{font-style:italic;margin:4px 0 0;font-size:12px}"
+from workbench.report.axes import date_axis, feature_label, period_name, plain_log_axis
+from workbench.report.styles import (
+    HATCHES,
+    LINESTYLES,
+    MARKERS,
+    MODEL_COLOURS,
+    PALETTE,
+    bar_style,
+    fan_chart,
+    model_styles,
+    setup,
+)
+from workbench.report.tables import (
+    MAX_DECIMALS,
+    MISSING,
+    callout_html,
+    column_decimals,
+    format_column,
+    format_frame,
+    format_value,
+    header,
+    show,
+    show_callout,
+    show_pairs,
+    table_html,
 )
 
-
-def table_html(frame: pl.DataFrame, digits: int = 4, max_rows: int = 40, relabel: bool = True) -> str:
-    """The HTML of :func:`show`: one ``<div>`` that scrolls sideways, with its own ``<style>``.
-
-    ``relabel=False`` keeps the column names as they are (e.g. a pivot whose columns are model names).
-    """
-    shown = frame.head(max_rows)
-    names = [header(c) for c in frame.columns] if relabel else list(frame.columns)
-    if len(set(names)) < len(names):
-        names = list(frame.columns)
-    cells = [format_column(shown[c], digits) for c in frame.columns]
-    kinds = []
-    for name, col in zip(frame.columns, cells, strict=True):
-        dtype = frame.schema[name]
-        if dtype.is_numeric() or dtype.is_temporal():
-            kinds.append("num")
-        else:  # long text (an alert's reasons) wraps instead of widening the table
-            kinds.append("text long" if max(map(len, col), default=0) > 60 else "text")
-    head = "".join(f'<th class="{k.split()[0]}">{html.escape(n)}</th>' for n, k in zip(names, kinds, strict=True))
-    body = "".join(
-        "<tr>" + "".join(f'<td class="{k}">{html.escape(col[i])}</td>' for col, k in zip(cells, kinds, strict=True))
-        + "</tr>"
-        for i in range(shown.height)
-    )
-    note = ""
-    if frame.height > max_rows:
-        note = f'<p class="note">{max_rows:,} of {frame.height:,} rows shown.</p>'
-    elif frame.height == 0:
-        note = '<p class="note">No rows.</p>'
-    return (f'<div class="wb-table" style="overflow-x:auto;max-width:100%;margin:0.4em 0 0.8em">'
-            f"<style>{_TABLE_CSS}</style><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-            f"{note}</div>")
-
-
-def show(frame: pl.DataFrame, digits: int = 4, max_rows: int = 40, relabel: bool = True) -> None:
-    """Display a table for the HTML report (see :func:`table_html`; ``digits`` significant digits)."""
-    from IPython.display import HTML, display
-
-    display(HTML(table_html(frame, digits, max_rows, relabel)))
-
-
-def show_pairs(values: Mapping[str, object], key: str = "measure", value: str = "value", digits: int = 4) -> None:
-    """A two-column table of named values of mixed types, each formatted by :func:`format_value`."""
-    show(pl.DataFrame({key: list(values), value: [format_value(v, digits) for v in values.values()]},
-                      schema={key: pl.String, value: pl.String}), relabel=False)
-
-
-def callout_html(title: str, message: str, kind: str = "error") -> str:
-    """A box with a coloured left border: ``kind`` ``"error"`` (red) or ``"note"`` (amber)."""
-    border, background = {"error": ("#c62828", "#fdecea")}.get(kind, ("#8a6d00", "#fff8e1"))
-    return (f'<div style="border-left:6px solid {border};background:{background};padding:0.6em 1em;'
-            f'margin:0.6em 0"><strong>{html.escape(title)}</strong>'
-            f'<div style="white-space:pre-wrap;margin-top:0.3em">{html.escape(message)}</div></div>')
-
-
-def show_callout(title: str, message: str, kind: str = "error") -> None:
-    """Display :func:`callout_html`."""
-    from IPython.display import HTML, display
-
-    display(HTML(callout_html(title, message, kind)))
+__all__ = [
+    "HATCHES",
+    "LINESTYLES",
+    "MARKERS",
+    "MAX_DECIMALS",
+    "MISSING",
+    "MODEL_COLOURS",
+    "PALETTE",
+    "bar_style",
+    "callout_html",
+    "column_decimals",
+    "date_axis",
+    "fan_chart",
+    "feature_label",
+    "format_column",
+    "format_frame",
+    "format_value",
+    "header",
+    "model_styles",
+    "period_name",
+    "plain_log_axis",
+    "setup",
+    "show",
+    "show_callout",
+    "show_pairs",
+    "table_html",
+]

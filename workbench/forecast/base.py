@@ -1,0 +1,143 @@
+"""The forecaster contract, its registry and the shared machinery of the global models.
+
+:class:`Forecaster` is the contract every entry of :data:`MODELS` fulfils: given what is known
+at a cutoff (a :class:`~workbench.forecast.series.SeriesSet`), the quantiles of demand over the
+next ``horizon`` periods as an array ``[series, step, quantile]``. :class:`GlobalDarts` is the
+base of every model fitted once over all series (the baselines and regressions here, the torch
+models of :mod:`workbench.forecast.deep`): scaling by each series' mean, covariates, conformal
+wrapping and unscaling live once, in it.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from abc import ABC, abstractmethod
+from typing import ClassVar
+
+import numpy as np
+import polars as pl
+
+from workbench.forecast.series import SeriesSet
+from workbench.registry import Registry
+
+MODELS = Registry("model", setting="forecast.models")
+register = MODELS.register
+
+
+def make_forecaster(name: str, cfg) -> Forecaster:
+    """The forecaster registered as ``name`` (a ``forecast.models`` entry), built from the forecast config."""
+    return MODELS[name](cfg)
+
+
+def quiet() -> None:
+    """Darts and Lightning talk a lot; keep reports readable."""
+    for name in ("darts", "pytorch_lightning", "lightning", "lightning.pytorch", "lightning_fabric", "cmdstanpy",
+                 "pytorch_lightning.utilities.rank_zero", "lightning.pytorch.utilities.rank_zero",
+                 "pytorch_lightning.accelerators.cuda", "lightning.pytorch.accelerators.cuda"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    for module in ("darts", "statsforecast", "pytorch_lightning", "lightning", "sklearn"):
+        warnings.filterwarnings("ignore", module=module)
+    warnings.filterwarnings("ignore", message=".*pin_memory.*")
+
+
+class Forecaster(ABC):
+    """A model that maps what is known at a cutoff to demand quantiles.
+
+    Capability flags, in the manner of Darts: ``is_global`` (one model over all
+    series, which sees their whole history), ``uses_past`` / ``uses_future``
+    (past and known-future covariates).
+    """
+
+    is_global: ClassVar[bool] = False
+    uses_past: ClassVar[bool] = False
+    uses_future: ClassVar[bool] = False
+
+    def __init__(self, cfg) -> None:
+        self.cfg = cfg
+        self.quantiles = sorted(cfg.quantiles)
+        self.fallbacks = 0  # series that got a flat last-value forecast instead
+        self.epoch_seconds: list[float] = []  # torch models: seconds per training epoch
+
+    @property
+    def min_history(self) -> int:
+        """Periods of history a series needs before a cutoff to be forecast."""
+        return self.cfg.season_length + 1
+
+    @abstractmethod
+    def forecast(self, data: SeriesSet, horizon: int) -> np.ndarray:
+        """Quantiles ``[series, step, quantile]`` for the ``horizon`` periods after the data."""
+
+    def explain(self) -> dict[str, pl.DataFrame]:
+        """What drove the last fit (feature importances, attention weights); empty when the model has none."""
+        return {}
+
+
+def mean_scales(target: list) -> np.ndarray:
+    """Mean absolute level of each series (one model then serves every scale)."""
+    return np.array([max(float(np.abs(s.values(copy=False)).mean()), 1e-6) for s in target])
+
+
+class GlobalDarts(Forecaster):
+    """One Darts model fitted over all series at once.
+
+    Subclasses say how to :meth:`build` the model; fitting, scaling by each series'
+    mean and unscaling the quantiles are shared here.
+    """
+
+    is_global = True
+    conformal: ClassVar[bool] = False  # wrap the fitted point model in Darts' ConformalNaiveModel
+    scale_covariates: ClassVar[bool] = False  # to [0, 1] over all series (neural and linear models)
+    torch_backed: ClassVar[bool] = False  # Darts runs it through Lightning (progress bars to silence)
+
+    def __init__(self, cfg) -> None:
+        super().__init__(cfg)
+        self.model = None  # the last fitted model, for explain()
+
+    @abstractmethod
+    def build(self, data: SeriesSet, horizon: int):
+        """An unfitted Darts model."""
+
+    def covariates(self, data: SeriesSet) -> tuple[list | None, list | None]:
+        """The covariates the model uses; scaled when it needs it, fitted on what the view
+        holds, which is known at the cutoff (the known-future ones up to the horizon's end)."""
+        past = data.past if self.uses_past else None
+        future = data.future if self.uses_future else None
+        if not self.scale_covariates:
+            return past, future
+        from darts.dataprocessing.transformers import Scaler
+
+        def scale(xs):
+            if xs is None:
+                return None
+            return [x.astype(np.float32) for x in Scaler(global_fit=True).fit_transform(xs)]
+
+        return scale(past), scale(future)
+
+    def fit(self, model, target: list, past: list | None, future: list | None, horizon: int) -> None:
+        model.fit(target, past_covariates=past, future_covariates=future)
+
+    def predict_kwargs(self) -> dict:
+        # Darts' torch-backed models (the global naive ones under the conformal wrapper too)
+        return {"verbose": False} if self.conformal or self.torch_backed else {}
+
+    def forecast(self, data: SeriesSet, horizon: int) -> np.ndarray:
+        quiet()
+        scales = mean_scales(data.target)
+        target = [(s / c).astype(np.float32) for s, c in zip(data.target, scales, strict=True)]
+        past, future = self.covariates(data)
+        model = self.build(data, horizon)
+        self.fit(model, target, past, future, horizon)
+        self.model = model
+        if self.conformal:
+            from darts.models import ConformalNaiveModel
+
+            model = ConformalNaiveModel(
+                model, quantiles=self.quantiles, cal_length=self.cfg.conformal.cal_length,
+                random_state=self.cfg.seed,
+            )
+        preds = model.predict(
+            horizon, series=target, past_covariates=past, future_covariates=future,
+            predict_likelihood_parameters=True, show_warnings=False, **self.predict_kwargs(),
+        )
+        return np.stack([p.values(copy=False) * c for p, c in zip(preds, scales, strict=True)])
