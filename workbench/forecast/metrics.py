@@ -46,7 +46,8 @@ def seasonal_scales(panel: DemandPanel, cutoffs: list, season: int, weight_perio
 def per_series_scores(
     forecasts: pl.DataFrame, panel: DemandPanel, season: int, quantiles: list[float]
 ) -> pl.DataFrame:
-    """Scores per series, model and origin (``window`` kept when present)."""
+    """Scores per series, model and origin (``window`` kept when present), in key order, so
+    that every sum over them adds in the same order on every run."""
     keys = list(panel.keys)
     actual = panel.demand.select([*keys, DATE, pl.col(DEMAND).alias("actual")])
     f = forecasts.join(actual, on=[*keys, DATE], how="left")
@@ -79,7 +80,7 @@ def per_series_scores(
         pl.when(pl.col("scale_mae") > 0).then(pl.col("mae") / pl.col("scale_mae")).alias("mase"),
         pl.when(pl.col("scale_mse") > 0).then((pl.col("mse") / pl.col("scale_mse")).sqrt()).alias("rmsse"),
         pl.when(pl.col("scale_mae") > 0).then(pl.col("pinball") / pl.col("scale_mae")).alias("scaled_pinball"),
-    )
+    ).sort(group)
 
 
 def summarise(per_series: pl.DataFrame, by: list[str]) -> pl.DataFrame:
