@@ -22,6 +22,7 @@ from typing import ClassVar
 import pandas as pd
 import polars as pl
 
+from workbench.config import DeepConfig
 from workbench.forecast.models import GlobalDarts, register
 
 
@@ -42,7 +43,7 @@ def has_gpu() -> bool:
     return bool(torch.cuda.is_available())
 
 
-def trainer_kwargs(deep_cfg, callbacks: list | None = None) -> dict:
+def trainer_kwargs(deep_cfg: DeepConfig, callbacks: list | None = None) -> dict:
     """Lightning trainer settings of every torch model: device from ``forecast.deep``, quiet."""
     import torch
 
