@@ -13,7 +13,7 @@ from pathlib import Path
 
 import polars as pl
 
-from workbench.config import DATA_SOURCES, PanelFileConfig
+from workbench.config import DATA_SOURCES, DataConfig, PanelFileConfig
 from workbench.data.io import parse_dates_logged, read_csv_text, require_numbers, resolve
 from workbench.data.panel import DATE, DEMAND, ITEM, DemandPanel, PanelError, validate_panel
 
@@ -106,7 +106,7 @@ def load_panel_file(cfg: PanelFileConfig) -> DemandPanel:
     return panel.with_log(**dates) if dates else panel
 
 
-def load_data(cfg) -> DemandPanel:
+def load_data(cfg: DataConfig) -> DemandPanel:
     """Build the panel that ``data.source`` names, validate it with ``data.validation``, apply
     ``data.preprocess`` and add the shared calendar and price features."""
     from workbench.data.features import add_calendar_and_price_features
