@@ -148,6 +148,9 @@ def test_a_failing_notebook_is_reported_and_its_dependants_skipped(tmp_path):
 def test_bad_override_and_unknown_model_fail_before_any_notebook(tmp_path):
     proc = run_cli("forecast.horizon=abc", f"experiment.reports_dir={tmp_path}")
     assert proc.returncode != 0 and "horizon" in proc.stderr
+    proc = run_cli("forecast.deep.accelerator=tpu", f"experiment.reports_dir={tmp_path}")
+    assert proc.returncode != 0 and "expected one of [auto, cpu, gpu]" in proc.stderr
+    assert "full_key: forecast.deep.accelerator" in proc.stderr
     proc = run_cli("experiment=quick", "forecast.models=[seasonal_naive,deepar9]", f"experiment.reports_dir={tmp_path}")
     assert proc.returncode != 0 and "unknown model 'deepar9'" in proc.stderr
     proc = run_cli("experiment=quick", "+forecast.routes.r={smooth:lightgbm}", f"experiment.reports_dir={tmp_path}")
@@ -266,7 +269,8 @@ def test_bad_data_stops_the_run_once_before_any_notebook(tmp_path, case):
 @pytest.mark.parametrize("overrides,message", [
     (["forecast.horizon=-3"], "forecast.horizon=-3; expected 1 or more"),
     (["forecast.horizon=200"], "the panel has 400 periods; forecast.horizon=200"),
-    (["anomaly.n_neighbors=1000000"], "anomaly.n_neighbors=1000000"),
+    (["anomaly.knn.n_neighbors=1000000"], "anomaly.knn.n_neighbors=1000000"),
+    (["+forecast.deep.tft.hidden=8"], "hidden"),
     (["games.category=no_such"], "games.category='no_such' is not a category"),
     (["data=panel"], "Missing mandatory value: path"),
 ])

@@ -1,11 +1,14 @@
 """Every check that can fail a run, made once, before any notebook runs.
 
-The runner calls :func:`check_settings` on the resolved config (cross-field rules and
-registry look-ups that Hydra's schemas cannot express), then loads and validates the
-data once, then calls :func:`check_against_data` for the settings that only the data
-can judge (a horizon longer than the history, more neighbours than rows). Each
-failure is a :class:`SettingError` (or the data layer's ``PanelError``) whose message
-names the setting, the value and what was expected; the runner prints it as one line.
+Types and closed choices are the schemas' (:mod:`workbench.config`): Hydra refuses them at
+compose time. What a schema cannot express is here, in one place: registry names, ranges,
+the rules between fields, and the settings that only the data can judge. The runner calls
+:func:`check_settings` on the resolved config, loads and validates the data once, then
+calls :func:`check_against_data` (a horizon longer than the history, more neighbours than
+rows). The stages take their typed sections and do not check them again. Each failure is
+a :class:`SettingError` (or the data layer's ``PanelError``, or a registry's ``KeyError``)
+whose message names the setting, the value and what was expected; the runner prints it
+as one line.
 """
 
 from __future__ import annotations
@@ -13,7 +16,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from workbench.config import section
+from workbench.config import (
+    GROUPS,
+    AnomalyConfig,
+    ExperimentConfig,
+    ForecastConfig,
+    InventoryConfig,
+    section,
+)
 
 
 class SettingError(ValueError):
@@ -21,31 +31,61 @@ class SettingError(ValueError):
 
 
 def check_settings(plain: dict[str, Any]) -> None:
-    """Settings alone: types (again, for a config handed in as a dict), registry names,
-    ranges and the rules between fields."""
-    from workbench.anomaly import DETECTORS
-    from workbench.data import LOADERS
-    from workbench.forecast import MODELS
-    from workbench.forecast.backtest import check_forecast_config
-    from workbench.inventory.study import check_inventory_config
+    """Settings alone, each group typed (and so checked against its schema) once."""
+    from workbench.inventory.settings import check_inventory_config
 
-    typed = {name: section(plain, name) for name in ("data", "forecast", "inventory", "games", "anomaly",
-                                                       "experiment")}
-    # a registry look-up raises a KeyError that names the setting and the known entries
-    LOADERS[typed["data"].source]
+    typed = {name: section(plain, name) for name in GROUPS}
     fc = typed["forecast"]
+    check_forecast(fc)
+    check_inventory_config(typed["inventory"], fc.quantiles)
+    check_solver(typed["inventory"])
+    check_anomaly(typed["anomaly"])
+    check_experiment(typed["experiment"])
+
+
+def check_forecast(fc: ForecastConfig) -> None:
+    """Registered models, ranges, quantile levels the losses can use, and combinations."""
+    from workbench.forecast import MODELS
+    from workbench.forecast.combine import check_combinations
+
     for model in fc.models:
-        MODELS[model]
+        MODELS[model]  # a registry look-up raises a KeyError that names the setting and the known entries
+    if len(set(fc.models)) != len(fc.models):
+        raise SettingError(f"forecast.models={list(fc.models)} names a model twice")
     _at_least(fc.horizon, 1, "forecast.horizon")
     _at_least(fc.n_backtest_windows, 0, "forecast.n_backtest_windows")
     _at_least(fc.season_length, 1, "forecast.season_length")
     if fc.train_window is not None:
         _at_least(fc.train_window, 1, "forecast.train_window")
-    check_forecast_config(fc)
+    quantiles = sorted(fc.quantiles)
+    if not quantiles or quantiles[0] <= 0 or quantiles[-1] >= 1:
+        raise SettingError(f"forecast.quantiles={list(fc.quantiles)}; expected levels strictly between 0 and 1")
+    if 0.5 not in quantiles or any(abs(a + b - 1) > 1e-9 for a, b in zip(quantiles, quantiles[::-1], strict=True)):
+        raise SettingError(f"forecast.quantiles={list(fc.quantiles)}; expected the median (0.5) and levels in"
+                           f" pairs around it (0.1 with 0.9), as the quantile losses and conformal models need")
+    check_combinations(fc)
     if fc.baseline not in fc.models:
         raise SettingError(f"forecast.baseline={fc.baseline!r} is not in forecast.models={list(fc.models)}")
-    check_inventory_config(typed["inventory"], fc.quantiles)
-    an = typed["anomaly"]
+
+
+def check_solver(inv: InventoryConfig) -> None:
+    """The plan's solver is installed here, and takes integers where the mixed-integer plan runs."""
+    import cvxpy as cp
+    from cvxpy.reductions.solvers.defines import MI_SOLVERS
+
+    solver = str(inv.lp.solver)
+    if solver not in cp.installed_solvers():
+        raise SettingError(f"inventory.lp.solver={solver} is not installed; installed: {cp.installed_solvers()}")
+    if inv.lp.mip and solver not in MI_SOLVERS:
+        raise SettingError(f"inventory.lp.solver={solver} does not solve mixed-integer programs, which"
+                           f" inventory.lp.mip=true needs; expected one of"
+                           f" {[s for s in cp.installed_solvers() if s in MI_SOLVERS]} or inventory.lp.mip=false")
+
+
+def check_anomaly(an: AnomalyConfig) -> None:
+    """Registered detectors and the ranges of their settings."""
+    from workbench.anomaly import DETECTORS
+
     if not an.detectors:
         raise SettingError("anomaly.detectors is empty; expected at least one detector")
     for det in an.detectors:
@@ -53,9 +93,14 @@ def check_settings(plain: dict[str, Any]) -> None:
     if not 0 < an.contamination <= 0.5:
         raise SettingError(f"anomaly.contamination={an.contamination}; expected a share in (0, 0.5]")
     _at_least(an.window, 2, "anomaly.window")
-    _at_least(an.n_neighbors, 1, "anomaly.n_neighbors")
     _at_least(an.top_k, 1, "anomaly.top_k")
-    exp = typed["experiment"]
+    _at_least(an.knn.n_neighbors, 1, "anomaly.knn.n_neighbors")
+    _at_least(an.knn.max_rows, 2, "anomaly.knn.max_rows")
+    _at_least(an.iforest.n_estimators, 1, "anomaly.iforest.n_estimators")
+
+
+def check_experiment(exp: ExperimentConfig) -> None:
+    """Every notebook of the experiment exists."""
     for nb in exp.notebooks:
         path = Path(exp.notebooks_dir) / f"{nb}.ipynb"
         if not path.exists():
@@ -78,10 +123,10 @@ def check_against_data(plain: dict[str, Any], panel) -> None:
     an = section(plain, "anomaly")
     experiment = section(plain, "experiment")
     if "05_anomaly" in experiment.notebooks and "knn" in an.detectors:
-        rows = min(stock_sales_features(panel, an.window).height, an.max_rows_knn)
-        if an.n_neighbors >= rows:
-            raise SettingError(f"anomaly.n_neighbors={an.n_neighbors}, but the anomaly features have {rows}"
-                               f" rows; expected fewer neighbours than rows")
+        rows = min(stock_sales_features(panel, an.window).height, an.knn.max_rows)
+        if an.knn.n_neighbors >= rows:
+            raise SettingError(f"anomaly.knn.n_neighbors={an.knn.n_neighbors}, but the anomaly features have"
+                               f" {rows} rows; expected fewer neighbours than rows")
 
     games = section(plain, "games")
     if games.category is not None:

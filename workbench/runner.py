@@ -34,13 +34,13 @@ import hydra
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from workbench.config import CONF_DIR, section, to_plain
+from workbench.config import CONF_DIR, DataConfig, ExperimentConfig, section, to_plain
 from workbench.execution import Interrupted, execute_notebook, stop_on_signals
 from workbench.progress import PROGRESS_ENV, ProgressEcho
 from workbench.report.html import render_html, strip_widgets
 from workbench.report.index import build_index
-from workbench.session import PANEL_DIR, new_run_dir
 from workbench.runtime import thread_env
+from workbench.session import PANEL_DIR, new_run_dir
 
 EXIT_FAILED, EXIT_BAD_INPUT = 1, 2
 
@@ -91,14 +91,14 @@ class RunRecord:
         _write_json(self.dir / "metrics.json", self.info["metrics"])
 
 
-def _run_notebooks(record: RunRecord, exp: dict[str, Any], plain: dict[str, Any]) -> set[str]:
+def _run_notebooks(record: RunRecord, exp: ExperimentConfig, plain: dict[str, Any]) -> set[str]:
     """Execute and render each notebook in turn; return the names that did not succeed."""
     failed: set[str] = set()
     info, run_dir = record.info, record.dir
-    total = len(exp["notebooks"])
+    total = len(exp.notebooks)
     for k, entry in enumerate(info["notebooks"], start=1):
         name = entry["name"]
-        blockers = [d for d in exp["depends"].get(name, []) if d in failed or d not in exp["notebooks"]]
+        blockers = [d for d in exp.depends.get(name, []) if d in failed or d not in exp.notebooks]
         if blockers:
             entry.update(status="skipped", error=f"skipped: depends on {', '.join(blockers)}, which did not succeed")
             failed.add(name)
@@ -112,8 +112,8 @@ def _run_notebooks(record: RunRecord, exp: dict[str, Any], plain: dict[str, Any]
         t0 = time.perf_counter()
         try:
             with ProgressEcho(run_dir / "progress.log"):
-                execute_notebook(Path(exp["notebooks_dir"]) / f"{name}.ipynb", output,
-                                 {"cfg": plain, "run_dir": str(run_dir)}, exp["kernel"], run_dir / "kernel.log")
+                execute_notebook(Path(exp.notebooks_dir) / f"{name}.ipynb", output,
+                                 {"cfg": plain, "run_dir": str(run_dir)}, exp.kernel, run_dir / "kernel.log")
             entry["status"] = "ok"
         except Interrupted as stop:
             entry.update(status="interrupted", seconds=round(time.perf_counter() - t0, 1),
@@ -155,29 +155,30 @@ def execute(cfg: DictConfig, overrides: list[str] | None = None) -> int:
     """Run every notebook of the experiment; return the exit code (0: all succeeded)."""
     logging.getLogger("papermill").setLevel(logging.WARNING)
     plain = to_plain(cfg)
-    exp = plain["experiment"]
+    exp: ExperimentConfig = section(plain, "experiment")
+    data: DataConfig = section(plain, "data")
     t0 = time.perf_counter()
-    print(f"checking settings and loading data ({plain['data']['source']}) ...", flush=True)
+    print(f"checking settings and loading data ({data.source}) ...", flush=True)
     panel = prepare(plain)
     print(f"    {panel.n_series:,} series x {panel.dates.len():,} periods, checked in "
           f"{_duration(time.perf_counter() - t0)}", flush=True)
-    reports = Path(exp["reports_dir"])
-    run_dir = new_run_dir(reports, exp["name"]).resolve()
+    reports = Path(exp.reports_dir)
+    run_dir = new_run_dir(reports, exp.name).resolve()
     (run_dir / "config.yaml").write_text(OmegaConf.to_yaml(OmegaConf.create(plain)))
     (run_dir / "metrics").mkdir(exist_ok=True)
     panel.save(run_dir / PANEL_DIR)  # every notebook reads this one copy
     # kernels inherit the environment: thread pools sized on purpose, third-party progress bars
     # off (they would land in the report), ours to a file this process echoes to the terminal
-    os.environ.update(thread_env(exp["threads"]))
+    os.environ.update(thread_env(exp.threads))
     os.environ["TQDM_DISABLE"] = "1"
     os.environ[PROGRESS_ENV] = str(run_dir / "progress.log")
     record = RunRecord(run_dir, reports, {
-        "experiment": exp["name"],
+        "experiment": exp.name,
         "status": "running",
         "started": datetime.now().isoformat(timespec="seconds"),
-        "data": _data_source(plain["data"]),
+        "data": _data_source(data),
         "overrides": list(overrides or []),
-        "notebooks": [{"name": nb, "status": "pending"} for nb in exp["notebooks"]],
+        "notebooks": [{"name": nb, "status": "pending"} for nb in exp.notebooks],
         "metrics": {},
         "seconds": 0.0,
     })
@@ -196,7 +197,7 @@ def execute(cfg: DictConfig, overrides: list[str] | None = None) -> int:
     except BaseException as err:  # the runner itself broke: the run must not stay "running"
         record.finish("failed", error=f"runner stopped: {type(err).__name__}: {err}")
         raise
-    total = len(exp["notebooks"])
+    total = len(exp.notebooks)
     record.finish("failed" if failed else "ok")
     seconds = record.info["seconds"]
     print(f"failed: {len(failed)} of {total} notebooks did not succeed ({_duration(seconds)})" if failed
@@ -205,10 +206,10 @@ def execute(cfg: DictConfig, overrides: list[str] | None = None) -> int:
     return EXIT_FAILED if failed else 0
 
 
-def _data_source(data: dict[str, Any]) -> str:
+def _data_source(data: DataConfig) -> str:
     """The data a run read, in a few words: the source and its path where it has one."""
-    path = data.get("path")
-    return f"{data['source']}: {path}" if path else data["source"]
+    path = getattr(data, "path", None)
+    return f"{data.source}: {path}" if path else data.source
 
 
 # exit codes of the runs of this process (several in a -m sweep); run.py exits with the worst

@@ -1,14 +1,16 @@
+from dataclasses import replace
+
 import polars as pl
 import pytest
 
 from workbench.anomaly import detect, stock_sales_features
-from workbench.config import compose, section
+from workbench.config import section
 from workbench.data import load_data
 
 
 @pytest.fixture(scope="module")
-def labelled():
-    cfg = compose(["experiment=quick", "data.n_items=10", "data.n_days=300"])
+def labelled(quick):
+    cfg = quick.plain("data.n_items=10", "data.n_days=300")
     return load_data(section(cfg, "data")), section(cfg, "anomaly")
 
 
@@ -45,18 +47,39 @@ def test_features_use_only_the_past_and_reconcile_stock(labelled):
     assert (t.filter(pl.col("anomaly_type") == "spike")["ledger_gap"] > 0).all()
 
 
-def test_panel_without_stock_still_scores(tiny_panel):
+def test_panel_without_stock_still_scores(tiny_panel, quick):
     from workbench.data import DemandPanel
 
     slim = DemandPanel(demand=tiny_panel.demand.select(["item_id", "channel", "date", "demand"]),
                        static=tiny_panel.static, keys=tiny_panel.keys, name="slim")
-    cfg = section(compose(["experiment=quick"]), "anomaly")
+    cfg = quick.section("anomaly")
     res = detect(slim, cfg)
     assert "roc_auc" not in res.metrics.columns
     assert res.alerts.height == cfg.top_k
 
 
-def test_unknown_detector_is_named(tiny_panel):
-    cfg = section(compose(["experiment=quick", "anomaly.detectors=[iforest,lof2]"]), "anomaly")
+def test_unknown_detector_is_named(tiny_panel, quick):
+    cfg = quick.section("anomaly", "anomaly.detectors=[iforest,lof2]")
     with pytest.raises(KeyError, match="unknown detector 'lof2'"):
         detect(tiny_panel, cfg)
+
+
+def test_detectors_take_their_own_settings(labelled, monkeypatch):
+    """anomaly.<detector> reaches the PyOD constructor; anomaly.knn.max_rows bounds the rows KNN is fitted on."""
+    from pyod.models.knn import KNN
+
+    from workbench.anomaly.detect import DETECTORS
+
+    panel, cfg = labelled
+    cfg = replace(cfg, iforest=replace(cfg.iforest, n_estimators=7), knn=replace(cfg.knn, n_neighbors=3, max_rows=500))
+    assert DETECTORS["iforest"](cfg).n_estimators == 7
+    assert DETECTORS["knn"](cfg).n_neighbors == 3
+    fitted, original = [], KNN.fit
+
+    def counting_fit(self, X, y=None):
+        fitted.append(X.shape[0])
+        return original(self, X, y)
+
+    monkeypatch.setattr(KNN, "fit", counting_fit)
+    res = detect(panel, replace(cfg, detectors=["knn"]))
+    assert fitted == [500] and res.scores.height == panel.demand.height

@@ -5,7 +5,6 @@ import polars as pl
 import pytest
 from panels import seasonal_panel
 
-from workbench.config import compose, section
 from workbench.data import DemandPanel, validate_panel
 from workbench.forecast import origins, per_series_scores, run_backtest, summarise, to_series_set
 
@@ -33,11 +32,11 @@ def test_views_at_a_cutoff_hold_no_future():
 
 
 @pytest.mark.parametrize("model", ["seasonal_naive", "lightgbm"])
-def test_no_look_ahead_changing_the_future_changes_nothing(model):
+def test_no_look_ahead_changing_the_future_changes_nothing(model, quick):
     """Forecasts from an origin must not move when data after that origin changes."""
-    cfg = section(compose(["experiment=quick", "forecast.horizon=7", "forecast.n_backtest_windows=1",
+    cfg = quick.section("forecast", "forecast.horizon=7", "forecast.n_backtest_windows=1",
                            f"forecast.models=[{model}]", "forecast.n_jobs=1",
-                           "forecast.lightgbm.n_estimators=20", "forecast.lightgbm.lags=14"]), "forecast")
+                           "forecast.lightgbm.n_estimators=20", "forecast.lightgbm.lags=14")
     p = seasonal_panel(n_series=2, n_days=120)
     base = run_backtest(p, cfg, progress=False)
     cutoff = base.origins.backtest[0]
@@ -73,12 +72,12 @@ def test_metrics_match_hand_computation():
     assert board["WAPE"][0] == pytest.approx(6.0 / actual["demand"].sum())
 
 
-def test_series_that_start_late_join_later_origins_and_are_counted():
+def test_series_that_start_late_join_later_origins_and_are_counted(quick):
     p = seasonal_panel(n_series=3, n_days=150)
     late = p.demand.filter(~((pl.col("item_id") == "S2") & (pl.col("date") < date(2024, 4, 12))))
     panel = DemandPanel(**{**p.__dict__, "demand": late})
-    cfg = section(compose(["experiment=quick", "forecast.horizon=14", "forecast.n_backtest_windows=2",
-                           "forecast.models=[seasonal_naive]", "forecast.n_jobs=1"]), "forecast")
+    cfg = quick.section("forecast", "forecast.horizon=14", "forecast.n_backtest_windows=2",
+                           "forecast.models=[seasonal_naive]", "forecast.n_jobs=1")
     result = run_backtest(panel, cfg, progress=False)
     t = result.timings.sort("cutoff")
     assert t["not_yet_started"].to_list()[0] == 1 and t["not_yet_started"].to_list()[-1] == 0
@@ -87,17 +86,17 @@ def test_series_that_start_late_join_later_origins_and_are_counted():
     assert set(result.forecasts.filter(pl.col("window") == "holdout")["item_id"]) == {"S0", "S1", "S2"}
 
 
-def test_quantiles_in_any_order_get_the_right_names():
-    cfg = section(compose(["experiment=quick", "forecast.horizon=7", "forecast.n_backtest_windows=0",
+def test_quantiles_in_any_order_get_the_right_names(quick):
+    cfg = quick.section("forecast", "forecast.horizon=7", "forecast.n_backtest_windows=0",
                            "forecast.models=[seasonal_naive]", "forecast.n_jobs=1",
-                           "forecast.quantiles=[0.9,0.1,0.5]"]), "forecast")
+                           "forecast.quantiles=[0.9,0.1,0.5]")
     f = run_backtest(seasonal_panel(n_series=1, n_days=80), cfg, progress=False).forecasts
     assert (f["q10"] <= f["q50"]).all() and (f["q50"] <= f["q90"]).all()
     assert np.allclose(f["mean"], f["q50"])
 
 
 @pytest.mark.parametrize("model", ["linear", "lightgbm"])
-def test_known_future_covariates_are_read_at_the_forecast_step(model):
+def test_known_future_covariates_are_read_at_the_forecast_step(model, quick):
     """Demand that is ten times a random promotion flag is forecast from the flag of the
     step itself (Darts counts future lags from the first step of the chunk)."""
     rng = np.random.default_rng(5)
@@ -106,9 +105,9 @@ def test_known_future_covariates_are_read_at_the_forecast_step(model):
             for s in range(3) for t, p in enumerate(rng.integers(0, 2, n))]
     panel = validate_panel(DemandPanel(demand=pl.DataFrame(rows), static=pl.DataFrame({"item_id": ["S0", "S1", "S2"]}),
                                        known_future=("promo",), name="promo"))
-    cfg = section(compose(["experiment=quick", "forecast.horizon=7", "forecast.n_backtest_windows=0",
+    cfg = quick.section("forecast", "forecast.horizon=7", "forecast.n_backtest_windows=0",
                            f"forecast.models=[{model}]", "forecast.n_jobs=1", "forecast.lightgbm.lags=7",
-                           "forecast.linear.lags=7", "forecast.lightgbm.n_estimators=100"]), "forecast")
+                           "forecast.linear.lags=7", "forecast.lightgbm.n_estimators=100")
     f = run_backtest(panel, cfg, progress=False).forecasts.join(
         panel.demand.select("item_id", "date", pl.col("demand").alias("actual")), on=["item_id", "date"])
     assert (f["q50"] - f["actual"]).abs().max() < 1.0

@@ -120,8 +120,6 @@ def test_inventory_settings_are_checked_before_anything_runs():
     inv = section(compose(["experiment=quick"]), "inventory")
     check_inventory_config(inv, [0.05, 0.5, 0.9, 0.95])
     for override, message in [
-        ("inventory.shortage=lost", "inventory.shortage='lost'; expected one of"),
-        ("inventory.lp.objective=revenue", "inventory.lp.objective='revenue'"),
         ("inventory.lp.cvar_alpha=1.0", "inventory.lp.cvar_alpha=1.0; expected in"),
         ("+inventory.lp.penalty.space=1", r"penalty has unknown limits \['space'\]"),
         ("inventory.review_days=0", "inventory.review_days and inventory.lp.order_every must be at least 1"),

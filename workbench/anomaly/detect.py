@@ -18,36 +18,40 @@ has them, only score the result.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import polars as pl
 from sklearn.metrics import average_precision_score, precision_score, recall_score, roc_auc_score
 from sklearn.preprocessing import RobustScaler
 
+from workbench.config import AnomalyConfig
 from workbench.data.panel import DATE, DEMAND, DemandPanel
 from workbench.registry import Registry
 
+# name -> factory(cfg: AnomalyConfig) -> an unfitted PyOD detector; a detector with settings of
+# its own reads them from anomaly.<name> (workbench.config.anomaly)
 DETECTORS = Registry("detector", setting="anomaly.detectors")
 register_detector = DETECTORS.register
 
 
 @register_detector("iforest")
-def _iforest(cfg):
+def _iforest(cfg: AnomalyConfig):
     from pyod.models.iforest import IForest
 
-    return IForest(n_estimators=200, contamination=cfg.contamination, random_state=cfg.seed, n_jobs=-1)
+    return IForest(**asdict(cfg.iforest), contamination=cfg.contamination, random_state=cfg.seed, n_jobs=-1)
 
 
 @register_detector("knn")
-def _knn(cfg):
+def _knn(cfg: AnomalyConfig):
     from pyod.models.knn import KNN
 
-    return KNN(n_neighbors=cfg.n_neighbors, contamination=cfg.contamination, method="largest", n_jobs=-1)
+    # anomaly.knn.max_rows is not PyOD's: detect() samples the rows the detector is fitted on
+    return KNN(n_neighbors=cfg.knn.n_neighbors, contamination=cfg.contamination, method="largest", n_jobs=-1)
 
 
 @register_detector("ecod")
-def _ecod(cfg):
+def _ecod(cfg: AnomalyConfig):
     from pyod.models.ecod import ECOD
 
     return ECOD(contamination=cfg.contamination)
@@ -127,7 +131,7 @@ def _reason(row: dict, zrow: np.ndarray, names: list[str], top: int = 2) -> str:
     return "; ".join(FEATURE_TEXT[names[i]].format(**row) for i in order)
 
 
-def detect(panel: DemandPanel, cfg) -> DetectionResult:
+def detect(panel: DemandPanel, cfg: AnomalyConfig) -> DetectionResult:
     """Fit every detector of ``cfg.detectors``, score against labels where known, raise alerts."""
     keys = list(panel.keys)
     feats = stock_sales_features(panel, cfg.window)
@@ -138,8 +142,8 @@ def detect(panel: DemandPanel, cfg) -> DetectionResult:
     scores = {}
     for name in cfg.detectors:
         det = DETECTORS[name](cfg)
-        if name == "knn" and X.shape[0] > cfg.max_rows_knn:
-            sample = rng.choice(X.shape[0], cfg.max_rows_knn, replace=False)
+        if name == "knn" and X.shape[0] > cfg.knn.max_rows:
+            sample = rng.choice(X.shape[0], cfg.knn.max_rows, replace=False)
             det.fit(X[sample])
         else:
             det.fit(X)

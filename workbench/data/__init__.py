@@ -1,19 +1,17 @@
-"""The demand panel (the contract), its validation, the loaders and the data study."""
+"""The demand panel (the contract), its validation, the loaders and the data study.
+
+Which loader reads which ``data.source`` is :data:`workbench.config.DATA_SOURCES`; each
+layout module is imported when its data is first loaded."""
 
 from workbench.data.classes import abc_classes, intermittency_classes
-from workbench.data.loaders import LOADERS, load_data, register_loader
+from workbench.data.loaders import load_data
 from workbench.data.panel import DemandPanel, PanelError, validate_panel
 
-# loaders of real-data layouts register themselves on import
-from workbench.data import m5, transactions, walmart  # noqa: E402,F401  isort: skip
-
 __all__ = [
-    "LOADERS",
     "DemandPanel",
     "PanelError",
     "abc_classes",
     "intermittency_classes",
     "load_data",
-    "register_loader",
     "validate_panel",
 ]

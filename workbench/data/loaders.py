@@ -1,8 +1,10 @@
 """Loaders: each data source returns the validated demand panel.
 
-A loader is one function ``cfg -> DemandPanel`` registered under the name that
-``data.source`` selects; :func:`load_data` calls it and then the one shared
-:func:`~workbench.data.panel.validate_panel`.
+A loader is one function ``cfg -> DemandPanel``. The registry of data sources,
+:data:`workbench.config.DATA_SOURCES`, names it together with the schema of its settings
+(``workbench.config.register_source``); :func:`load_data` calls the loader that
+``data.source`` selects and then the one shared :func:`~workbench.data.panel.validate_panel`.
+This module holds the generic long-panel loader and the table reader the other layouts share.
 """
 
 from __future__ import annotations
@@ -11,16 +13,27 @@ from pathlib import Path
 
 import polars as pl
 
+from workbench.config import DATA_SOURCES, DataConfig, PanelFileConfig
 from workbench.data.io import parse_dates_logged, read_csv_text, require_numbers, resolve
 from workbench.data.panel import DATE, DEMAND, ITEM, DemandPanel, PanelError, validate_panel
-from workbench.data.synthetic import generate_shop
-from workbench.registry import Registry
-
-LOADERS = Registry("data source", setting="data.source")
-register_loader = LOADERS.register
 
 
-register_loader("synthetic")(generate_shop)
+def register_loader(name: str):
+    """Mark a layout module's loader as the one :data:`~workbench.config.DATA_SOURCES` names
+    for ``name``; a loader that the registry names differently, or a source it does not know,
+    stops the import with a message that says which."""
+
+    def check(loader):
+        if name not in DATA_SOURCES:
+            raise KeyError(f"data source {name!r} has a loader ({loader.__module__}.{loader.__qualname__}) but no"
+                           f" schema; register both with workbench.config.register_source")
+        known = DATA_SOURCES[name].loader
+        path = f"{loader.__module__}:{loader.__qualname__}"
+        if known is not loader and known != path:
+            raise ValueError(f"data source {name!r}: the registry names the loader {known!r}, not {path!r}")
+        return loader
+
+    return check
 
 
 def read_table(
@@ -43,8 +56,7 @@ def read_table(
     raise PanelError(f"{what}={str(path)!r}: expected a .csv or .parquet file")
 
 
-@register_loader("panel")
-def load_panel_file(cfg) -> DemandPanel:
+def load_panel_file(cfg: PanelFileConfig) -> DemandPanel:
     """Generic long panel: one row per item (and channel) and date, names mapped in config."""
     df, repairs = read_table(cfg.path, encoding=cfg.encoding)
     mapping = dict(cfg.columns)
@@ -94,13 +106,13 @@ def load_panel_file(cfg) -> DemandPanel:
     return panel.with_log(**dates) if dates else panel
 
 
-def load_data(cfg) -> DemandPanel:
+def load_data(cfg: DataConfig) -> DemandPanel:
     """Build the panel that ``data.source`` names, validate it with ``data.validation``, apply
     ``data.preprocess`` and add the shared calendar and price features."""
     from workbench.data.features import add_calendar_and_price_features
     from workbench.data.quality import preprocess
 
-    panel = LOADERS[cfg.source](cfg)
+    panel = DATA_SOURCES[cfg.source].load_function()(cfg)
     source = getattr(cfg, "path", None) or cfg.source
     panel = validate_panel(panel, cfg.validation, source=str(source))
     return add_calendar_and_price_features(preprocess(panel, cfg), cfg)

@@ -17,6 +17,7 @@ from datetime import date
 import pandas as pd
 import polars as pl
 
+from workbench.config import ForecastConfig
 from workbench.data.panel import DATE, DemandPanel
 from workbench.forecast.combine import (
     check_combinations,
@@ -68,23 +69,13 @@ class BacktestResult:
     notes: list[str]  # combinations left out, and why
 
 
-def check_forecast_config(cfg) -> tuple[list[float], list[str]]:
-    """Quantile levels and combinations that can work, checked before any model runs;
-    returns the sorted levels and the combinations left out (see :func:`check_combinations`)."""
+def run_backtest(panel: DemandPanel, cfg: ForecastConfig, progress: bool = True) -> BacktestResult:
+    """Forecast every origin with every model of ``cfg.models``.
+
+    The settings are checked before a run starts (:func:`workbench.checks.check_settings`);
+    the combinations whose members are not all in ``cfg.models`` are left out and noted."""
     quantiles = sorted(cfg.quantiles)
-    if not quantiles or quantiles[0] <= 0 or quantiles[-1] >= 1:
-        raise ValueError(f"forecast.quantiles={list(cfg.quantiles)}; expected levels strictly between 0 and 1")
-    if 0.5 not in quantiles or any(abs(a + b - 1) > 1e-9 for a, b in zip(quantiles, quantiles[::-1], strict=True)):
-        raise ValueError(f"forecast.quantiles={list(cfg.quantiles)}; expected the median (0.5) and levels in"
-                         f" pairs around it (0.1 with 0.9), as the quantile losses and conformal models need")
-    if len(set(cfg.models)) != len(cfg.models):
-        raise ValueError(f"forecast.models={list(cfg.models)} names a model twice")
-    return quantiles, check_combinations(cfg)
-
-
-def run_backtest(panel: DemandPanel, cfg, progress: bool = True) -> BacktestResult:
-    """Forecast every origin with every model of ``cfg.models`` (a ForecastConfig)."""
-    quantiles, notes = check_forecast_config(cfg)
+    notes = check_combinations(cfg)
     forecasters = {name: make_forecaster(name, cfg) for name in cfg.models}
     min_train = max(f.min_history for f in forecasters.values())
     orig = origins(panel, cfg.horizon, cfg.n_backtest_windows, min_train)
@@ -126,7 +117,7 @@ def run_backtest(panel: DemandPanel, cfg, progress: bool = True) -> BacktestResu
     return BacktestResult(forecasts.sort(["model", "cutoff", *panel.keys, DATE]), timings, orig, forecasters, notes)
 
 
-def add_combinations(forecasts: pl.DataFrame, timings: pl.DataFrame, panel: DemandPanel, cfg,
+def add_combinations(forecasts: pl.DataFrame, timings: pl.DataFrame, panel: DemandPanel, cfg: ForecastConfig,
                      quantiles: list[float]) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Append the configured ensembles and routes as models of their own; each costs its members' seconds."""
     keys = list(panel.keys)

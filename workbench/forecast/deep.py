@@ -15,21 +15,24 @@ from __future__ import annotations
 
 import os
 import time
+from dataclasses import asdict
 from pathlib import Path
 from typing import ClassVar
 
 import pandas as pd
 import polars as pl
 
+from workbench.config import DeepConfig
 from workbench.forecast.models import GlobalDarts, register
 
 
 def accelerator(name: str) -> str:
-    """``auto`` -> ``gpu`` when torch sees a CUDA device, else ``cpu``; ``gpu`` without one is an error."""
-    if name not in ("auto", "cpu", "gpu", "cuda"):
-        raise ValueError(f"forecast.deep.accelerator={name!r}; expected auto, cpu or gpu")
+    """``auto`` -> ``gpu`` when torch sees a CUDA device, else ``cpu``; ``gpu`` without one is an error.
+
+    ``name`` is ``forecast.deep.accelerator``, one of :class:`~workbench.config.Accelerator`
+    (checked at compose time); whether there is a GPU only this machine can tell."""
     gpu = has_gpu()
-    if name in ("gpu", "cuda") and not gpu:
+    if name == "gpu" and not gpu:
         raise ValueError("forecast.deep.accelerator=gpu, but torch sees no CUDA device; use auto or cpu")
     return "gpu" if (name != "cpu" and gpu) else "cpu"
 
@@ -40,7 +43,7 @@ def has_gpu() -> bool:
     return bool(torch.cuda.is_available())
 
 
-def trainer_kwargs(deep_cfg, callbacks: list | None = None) -> dict:
+def trainer_kwargs(deep_cfg: DeepConfig, callbacks: list | None = None) -> dict:
     """Lightning trainer settings of every torch model: device from ``forecast.deep``, quiet."""
     import torch
 
@@ -50,7 +53,7 @@ def trainer_kwargs(deep_cfg, callbacks: list | None = None) -> dict:
     return {
         "accelerator": device,
         "devices": 1,
-        "precision": deep_cfg.precision,
+        "precision": str(deep_cfg.precision),  # Lightning's own spelling, a plain string
         "enable_progress_bar": False,
         "enable_model_summary": False,
         "logger": False,
@@ -79,7 +82,7 @@ def _epoch_timer(owner: TorchGlobal):
 class TorchGlobal(GlobalDarts):
     """Shared set-up of Darts' torch models: quantile loss, trainer, early stopping."""
 
-    key: ClassVar[str]  # the model's own settings: forecast.deep.<key>
+    key: ClassVar[str]  # the model's own settings: forecast.deep.<key>, a dataclass of Darts arguments
     darts_class: ClassVar[str]  # the Darts model
     extra: ClassVar[dict] = {}
     torch_backed = True
@@ -113,7 +116,7 @@ class TorchGlobal(GlobalDarts):
             optimizer_kwargs={"lr": dc.learning_rate},
             random_state=self.cfg.seed,
             pl_trainer_kwargs=trainer_kwargs(dc, callbacks),
-            **getattr(dc, self.key),
+            **asdict(getattr(dc, self.key)),
         )
 
     def build(self, data, horizon):

@@ -15,11 +15,6 @@ def check_inventory_config(cfg, quantiles: list[float]) -> None:
     for name in cfg.policies:
         if name not in POLICIES:
             raise ValueError(f"inventory.policies: unknown inventory policy {name!r}; registered: {list(POLICIES)}")
-    choices = {"inventory.shortage": (cfg.shortage, ("lost_sales", "backorder")),
-               "inventory.lp.objective": (cfg.lp.objective, ("cost", "profit"))}
-    for name, (value, allowed) in choices.items():
-        if value not in allowed:
-            raise ValueError(f"{name}={value!r}; expected one of {list(allowed)}")
     if not any(abs(cfg.lp.plan_quantile - q) < 1e-9 for q in quantiles):
         raise ValueError(
             f"inventory.lp.plan_quantile={cfg.lp.plan_quantile} is not among the forecast quantiles {sorted(quantiles)}"

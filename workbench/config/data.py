@@ -1,0 +1,229 @@
+"""The ``data`` group: the settings every source shares, each source's own schema, and
+the one registry of data sources.
+
+A data source is one entry of :data:`DATA_SOURCES`: the schema of its settings (what
+``conf/data/<source>.yaml`` extends and Hydra checks at compose time) together with the
+loader that builds its panel. The Hydra ConfigStore and :func:`workbench.config.section`
+read the schemas from it and :func:`workbench.data.load_data` the loaders, so a source
+cannot have one without the other. The loader is named as ``module:function`` and imported
+only when data is loaded: composing a config never imports the data layer, and the data
+modules can read their settings' types from here without an import cycle.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from hydra.core.config_store import ConfigStore
+from omegaconf import II, MISSING
+
+from workbench.registry import Registry
+
+
+class MissingDemand(StrEnum):
+    error = "error"
+    zero = "zero"
+    drop = "drop"
+
+
+class NegativeDemand(StrEnum):
+    error = "error"
+    clip = "clip"  # to zero
+    keep = "keep"  # returns stay negative
+
+
+class MissingDates(StrEnum):
+    error = "error"
+    zero = "zero"  # absent dates get zero demand
+
+
+class MissingCovariates(StrEnum):
+    error = "error"
+    forward_fill = "forward_fill"  # within each series, then backward for a leading gap
+    zero = "zero"
+
+
+class MarkdownMissing(StrEnum):
+    """Walmart's MarkDown1-5 where they are NA."""
+
+    zero = "zero"  # no markdown
+    keep = "keep"  # left missing: data.validation.missing_covariates applies
+
+
+class Returns(StrEnum):
+    """Cancellations and negative order lines of a transaction log."""
+
+    drop = "drop"  # removed, and counted
+    net = "net"  # subtracted from the day's demand
+
+
+@dataclass
+class ValidationPolicy:
+    """What to do with imperfect input. ``error`` stops with a message naming the rows;
+    the other choices are applied and counted in the data report, never silently.
+    A value outside the choices fails at compose time."""
+
+    missing_demand: MissingDemand = MissingDemand.error  # drop leaves a gap: missing_dates then applies
+    negative_demand: NegativeDemand = NegativeDemand.error
+    missing_dates: MissingDates = MissingDates.error
+    missing_covariates: MissingCovariates = MissingCovariates.error
+    # series observed in fewer periods than this (rows with demand) are dropped, and counted
+    min_periods: int = 0
+
+
+@dataclass
+class DataConfig:
+    """Fields that every data source has; each source adds its own."""
+
+    source: str = MISSING
+    name: str = MISSING
+    validation: ValidationPolicy = field(default_factory=ValidationPolicy)
+    # named preparation steps, in order: clip_outliers, impute_censored, smooth (a registry:
+    # workbench.data.quality.STEPS, so not a closed choice)
+    preprocess: list[str] = field(default_factory=list)
+    outlier_k: float = 6.0  # robust standard deviations beyond which demand is an outlier
+    censoring_alpha: float = 1e-3  # a zero run less likely than this is suspected censoring
+    holiday_country: str | None = None  # holidays package country code where the data has no holiday flag
+    promo_threshold: float = 0.1  # a price this far below the regular price is a promotion
+    regular_price_window: int = 56  # periods of history whose highest price is the regular price
+
+
+@dataclass
+class SyntheticDataConfig(DataConfig):
+    """The embedded synthetic e-commerce shop (see :mod:`workbench.data.synthetic`)."""
+
+    source: str = "synthetic"
+    name: str = "synthetic-shop"
+    seed: int = II("experiment.seed")
+    n_items: int = 200
+    n_days: int = 1095
+    start: str = "2023-01-01"
+    n_categories: int = 6
+    n_suppliers: int = 12
+    channels: list[str] = field(default_factory=lambda: ["online", "store"])
+    slow_mover_share: float = 0.35
+    country: str = "US"  # whose public holidays shape demand
+    # expected events per series and year
+    shrinkage_rate: float = 1.5
+    spike_rate: float = 1.0
+    phantom_rate: float = 0.6
+
+
+@dataclass
+class WalmartDataConfig(DataConfig):
+    """Walmart Recruiting (Kaggle 2014) layout: train.csv, features.csv, stores.csv."""
+
+    source: str = "walmart"
+    name: str = "walmart"
+    path: str = "../shared/data/walmart_recruiting"
+    train_file: str = "train.csv"
+    features_file: str = "features.csv"
+    stores_file: str = "stores.csv"
+    # MarkDown1-5 are NA before Nov 2011 and between promotions: zero means "no markdown"
+    markdown_missing: MarkdownMissing = MarkdownMissing.zero
+
+
+@dataclass
+class M5DataConfig(DataConfig):
+    """M5 competition layout: wide sales_train_*.csv (d_1..d_N), calendar.csv, sell_prices.csv."""
+
+    source: str = "m5"
+    name: str = "m5"
+    path: str = MISSING  # the folder holding the three files
+    sales_file: str = "sales_train_evaluation.csv"
+    calendar_file: str = "calendar.csv"
+    prices_file: str = "sell_prices.csv"
+    max_series: int | None = None  # the first N series of the sales file (counted in the log)
+    # before an item's launch M5 records zero sales and no price: start each series at its first price
+    trim_before_launch: bool = True
+
+
+@dataclass
+class TransactionsDataConfig(DataConfig):
+    """A raw order-line export (one row per order line), aggregated to daily demand.
+
+    Column names default to the UCI Online Retail export; map yours in ``columns``.
+    """
+
+    source: str = "transactions"
+    name: str = "transactions"
+    path: str = MISSING
+    encoding: str = "utf-8"
+    date_format: str | None = None  # e.g. "%d/%m/%Y %H:%M"; None: detected from the values, and logged
+    columns: dict[str, str] = field(
+        default_factory=lambda: {
+            "order_id": "InvoiceNo",
+            "item_id": "StockCode",
+            "quantity": "Quantity",
+            "timestamp": "InvoiceDate",
+            "unit_price": "UnitPrice",
+        }
+    )
+    customer_column: str | None = "CustomerID"
+    channel_column: str | None = None  # e.g. Country or a sales-channel column
+    cancellation_prefix: str | None = "C"  # order ids starting with it are cancellations
+    returns: Returns = Returns.drop
+    frequency: str = "1d"
+
+
+@dataclass
+class PanelFileConfig(DataConfig):
+    """A long CSV or parquet panel of the user's, columns mapped by name."""
+
+    source: str = "panel"
+    name: str = "panel"
+    path: str = MISSING
+    static_path: str | None = None
+    date_format: str | None = None  # strptime format; None: detected from the values (ISO, day- or month-first), and logged
+    encoding: str = "utf-8"  # of CSV files, e.g. latin-1
+    frequency: str = "1d"  # polars duration string: 1d, 1w
+    # canonical name -> column name in the file
+    columns: dict[str, str] = field(
+        default_factory=lambda: {"item_id": "item_id", "date": "date", "demand": "demand"}
+    )
+    channel_column: str | None = None
+    known_future: list[str] = field(default_factory=list)
+    past_covariates: list[str] = field(default_factory=list)
+    static_columns: dict[str, str] = field(default_factory=lambda: {"item_id": "item_id"})
+
+
+# ------------------------------------------------------------------ the registry
+@dataclass(frozen=True)
+class DataSource:
+    """One data source: the schema of its settings and the loader ``cfg -> DemandPanel``."""
+
+    schema: type[DataConfig]
+    loader: str | Callable  # "module:function", imported on first use, or the function itself
+
+    def load_function(self) -> Callable:
+        """The loader, imported now if it was named by its path."""
+        if callable(self.loader):
+            return self.loader
+        module, _, name = self.loader.partition(":")
+        return getattr(importlib.import_module(module), name)
+
+
+DATA_SOURCES = Registry("data source", setting="data.source")
+
+
+def register_source(name: str, schema: type[DataConfig], loader: str | Callable) -> DataSource:
+    """Add a data source: ``data=<name>`` then composes against ``schema`` (stored in Hydra's
+    ConfigStore as ``<name>_schema`` for ``conf/data/*.yaml`` to extend) and loads with ``loader``."""
+    default = schema.__dataclass_fields__["source"].default
+    if default != name:
+        raise ValueError(f"data source {name!r}: its schema {schema.__name__} has source={default!r};"
+                         f" expected source={name!r}")
+    entry = DataSource(schema, loader)
+    DATA_SOURCES.register(name)(entry)
+    ConfigStore.instance().store(group="data", name=f"{name}_schema", node=schema)
+    return entry
+
+
+register_source("synthetic", SyntheticDataConfig, "workbench.data.synthetic:generate_shop")
+register_source("panel", PanelFileConfig, "workbench.data.loaders:load_panel_file")
+register_source("walmart", WalmartDataConfig, "workbench.data.walmart:load_walmart")
+register_source("m5", M5DataConfig, "workbench.data.m5:load_m5")
+register_source("transactions", TransactionsDataConfig, "workbench.data.transactions:load_transactions")

@@ -1,0 +1,167 @@
+"""The ``forecast`` group: the backtest, the model zoo's settings and the torch models'
+hyper-parameters, each a dataclass so that a misspelt key or a value outside a closed
+choice fails at compose time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from omegaconf import II
+
+
+class Accelerator(StrEnum):
+    auto = "auto"  # a GPU where torch sees one, else the CPU
+    cpu = "cpu"
+    gpu = "gpu"
+
+
+# Lightning's precision settings. Their values are not Python names, so the members are
+# made from strings; Hydra matches a setting against the member names, which are the values.
+Precision = StrEnum("Precision", {p: p for p in (
+    "64-true", "32-true", "16-true", "16-mixed", "bf16-true", "bf16-mixed",
+)}, module=__name__)
+
+
+class EnsembleMethod(StrEnum):
+    mean = "mean"  # of the members' quantiles
+    median = "median"
+
+
+@dataclass
+class LightGBMConfig:
+    lags: int = 28
+    lags_past_covariates: int = 7
+    n_estimators: int = 150
+    learning_rate: float = 0.08
+    num_leaves: int = 31
+    max_samples_per_ts: int | None = 365
+    # one model per forecast step (each sees the latest lags) instead of one for all steps
+    multi_models: bool = False
+
+
+@dataclass
+class LinearConfig:
+    lags: int = 28
+    lags_past_covariates: int = 7
+
+
+@dataclass
+class ConformalConfig:
+    """Intervals for point forecasters, from their own recent errors."""
+
+    cal_length: int = 8  # calibration forecasts per series (Darts' conformal models)
+    n_windows: int = 2  # cross-validation windows of statsforecast's conformal intervals
+    moving_average_window: int = 28
+
+
+@dataclass
+class IntermittentConfig:
+    alpha_d: float = 0.1  # TSB smoothing of the demand size
+    alpha_p: float = 0.1  # TSB smoothing of the demand probability
+
+
+# The torch models' own hyper-parameters, passed to the Darts constructor as they are
+# (field names are Darts' argument names).
+@dataclass
+class TFTConfig:
+    """Darts ``TFTModel``."""
+
+    hidden_size: int = 32
+    lstm_layers: int = 1
+    num_attention_heads: int = 4
+    dropout: float = 0.1
+    hidden_continuous_size: int = 16
+
+
+@dataclass
+class NHiTSConfig:
+    """Darts ``NHiTSModel``."""
+
+    num_stacks: int = 3
+    num_blocks: int = 1
+    num_layers: int = 2
+    layer_widths: int = 256
+    dropout: float = 0.1
+
+
+@dataclass
+class TiDEConfig:
+    """Darts ``TiDEModel``."""
+
+    num_encoder_layers: int = 1
+    num_decoder_layers: int = 1
+    hidden_size: int = 128
+    decoder_output_dim: int = 16
+    temporal_decoder_hidden: int = 32
+    dropout: float = 0.1
+
+
+@dataclass
+class LSTMConfig:
+    """Darts ``BlockRNNModel`` with an LSTM cell."""
+
+    hidden_dim: int = 64
+    n_rnn_layers: int = 1
+    dropout: float = 0.0
+
+
+@dataclass
+class DeepConfig:
+    """Training of the torch models (global over all series, quantile loss)."""
+
+    accelerator: Accelerator = Accelerator.auto
+    precision: Precision = Precision["32-true"]
+    input_chunk_length: int | None = None  # None: max(2 x horizon, season_length)
+    max_epochs: int = 10
+    patience: int = 2  # early stopping on the last horizon of each training series
+    batch_size: int = 256
+    learning_rate: float = 1e-3
+    max_samples_per_ts: int | None = 64
+    num_workers: int = 0
+    tft: TFTConfig = field(default_factory=TFTConfig)
+    nhits: NHiTSConfig = field(default_factory=NHiTSConfig)
+    tide: TiDEConfig = field(default_factory=TiDEConfig)
+    lstm: LSTMConfig = field(default_factory=LSTMConfig)
+
+
+@dataclass
+class FoundationConfig:
+    """Pre-trained time-series foundation models, used zero-shot from weights on disk."""
+
+    local_dir: str | None = None  # folder with the model's config.json and weights; nothing is downloaded
+    input_chunk_length: int = 512
+
+
+@dataclass
+class ForecastConfig:
+    horizon: int = 28
+    n_backtest_windows: int = 2  # rolling origins before the hold-out window
+    season_length: int = 7
+    train_window: int | None = 365  # history each local model sees; None = all
+    quantiles: list[float] = field(
+        default_factory=lambda: [0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95]
+    )
+    models: list[str] = field(default_factory=lambda: [
+        "seasonal_naive", "moving_average", "drift", "auto_ets", "theta", "croston", "tsb",
+        "linear", "lightgbm", "nhits", "tide",
+    ])
+    baseline: str = "seasonal_naive"
+    # combinations of the models' forecasts at each origin, scored like any model:
+    # name -> members (quantiles averaged), and name -> model per Syntetos-Boylan class.
+    # One runs when all its members are in `models`.
+    ensembles: dict[str, list[str]] = field(default_factory=lambda: {
+        "ensemble": ["auto_ets", "lightgbm", "nhits"],
+    })
+    ensemble_method: EnsembleMethod = EnsembleMethod.mean
+    routes: dict[str, dict[str, str]] = field(default_factory=lambda: {
+        "by_class": {"smooth": "lightgbm", "erratic": "lightgbm", "intermittent": "tsb", "lumpy": "tsb", "other": "tsb"},
+    })
+    lightgbm: LightGBMConfig = field(default_factory=LightGBMConfig)
+    linear: LinearConfig = field(default_factory=LinearConfig)
+    conformal: ConformalConfig = field(default_factory=ConformalConfig)
+    intermittent: IntermittentConfig = field(default_factory=IntermittentConfig)
+    deep: DeepConfig = field(default_factory=DeepConfig)
+    foundation: FoundationConfig = field(default_factory=FoundationConfig)
+    n_jobs: int = -1
+    seed: int = II("experiment.seed")

@@ -1,0 +1,101 @@
+"""The ``inventory`` group: service targets, costs and the replenishment plan."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from omegaconf import II
+
+
+class Shortage(StrEnum):
+    lost_sales = "lost_sales"  # unmet demand is lost
+    backorder = "backorder"  # unmet demand waits for the next receipt
+
+
+class Objective(StrEnum):
+    cost = "cost"  # minimise the plan's cost
+    profit = "profit"  # maximise revenue less cost
+
+
+class Solver(StrEnum):
+    """cvxpy solvers that take the plan's linear program; ``inventory.lp.mip`` also needs one
+    that takes integers (cvxpy's ``MI_SOLVERS``), and any of them must be installed
+    (``cvxpy.installed_solvers()``): both are checked before a run starts."""
+
+    HIGHS = "HIGHS"
+    SCIPY = "SCIPY"
+    CLARABEL = "CLARABEL"
+    ECOS = "ECOS"
+    SCS = "SCS"
+    GLOP = "GLOP"
+    PDLP = "PDLP"
+    CVXOPT = "CVXOPT"
+    GLPK = "GLPK"
+    GLPK_MI = "GLPK_MI"
+    CBC = "CBC"
+    SCIP = "SCIP"
+    CUOPT = "CUOPT"
+    GUROBI = "GUROBI"
+    CPLEX = "CPLEX"
+    MOSEK = "MOSEK"
+    COPT = "COPT"
+    XPRESS = "XPRESS"
+
+
+@dataclass
+class LPConfig:
+    """The replenishment plan (``workbench.inventory.lp``) as the study sets it up."""
+
+    solver: Solver = Solver.HIGHS
+    objective: Objective = Objective.cost
+    order_every: int = 7  # orders only every this many periods
+    plan_quantile: float = 0.9  # forecast quantile the deterministic plan meets
+    # limits, in periods of mean demand (null: no such limit)
+    warehouse_cover: float | None = 10.0  # volume per location
+    supplier_cover: float | None = 10.0  # units a supplier ships per period
+    budget_cover: float | None = 10.0  # purchasing spend per period
+    min_service: float = 0.0  # share of each period's demand the plan must serve
+    # soft limits: cost per unit beyond the limit (volume unit, unit, money) and period
+    penalty: dict[str, float] = field(default_factory=lambda: {"warehouse": 0.05})
+    # key or static column naming the locations (one warehouse each, transfers between them);
+    # null: the last key where the panel has two (the channel of the default data), else one warehouse
+    location: str | None = None
+    transfers: bool = True  # move stock between the locations of an item
+    transfer_cost_share: float = 0.03  # cost per unit moved, as a share of its unit cost
+    scenarios: int = 20  # demand scenarios for the stochastic plan (0: none)
+    cvar_alpha: float = 0.9
+    cvar_weight: float = 1.0  # weight of CVaR_alpha of cost next to the expected cost
+    mip: bool = True  # also solve the mixed-integer plan (case packs, MOQ, fixed order cost)
+    case_pack: float = 1.0  # where the static table has no case_pack column
+    moq: float = 0.0  # where the static table has no moq column
+    mip_gap: float = 0.01
+    time_limit: float = 120.0  # seconds per solve
+
+
+@dataclass
+class InventoryConfig:
+    # target cycle service level per ABC class (by revenue), or per ABC x XYZ class ("AX");
+    # a two-letter key wins over its one-letter class
+    service_levels: dict[str, float] = field(
+        default_factory=lambda: {
+            "AX": 0.99, "AY": 0.98, "AZ": 0.97,
+            "BX": 0.97, "BY": 0.95, "BZ": 0.93,
+            "CX": 0.93, "CY": 0.90, "CZ": 0.85,
+        }
+    )
+    abc_shares: list[float] = field(default_factory=lambda: [0.8, 0.95])  # cumulative revenue cut-offs
+    xyz_cutoffs: list[float] = field(default_factory=lambda: [0.5, 1.0])  # CV of demand per period
+    shortage: Shortage = Shortage.lost_sales
+    shortage_penalty: float = 1.0  # lost-sale cost = margin * (1 + penalty)
+    # backorders: a unit waiting this many days costs as much as a lost sale (charged per period waited)
+    backorder_days: float = 7.0
+    # the replenishment policies compared, by name (workbench.inventory.levels.POLICIES)
+    policies: list[str] = field(default_factory=lambda: ["sS_normal", "RS_quantile", "rQ_quantile", "RS_newsvendor",
+                                                         "base_stock"])
+    review_days: int = 7  # review period R of the (R, S) policies, in periods
+    # correlation between the forecast errors of the days in a lead time (0: independent)
+    error_correlation: float = 1.0
+    tradeoff_levels: list[float] = field(default_factory=lambda: [0.8, 0.9, 0.95, 0.98, 0.995])
+    lp: LPConfig = field(default_factory=LPConfig)
+    seed: int = II("experiment.seed")
