@@ -36,8 +36,6 @@ def check_combinations(cfg) -> list[str]:
     from workbench.forecast.models import MODELS
 
     skipped = []
-    if cfg.ensemble_method not in ("mean", "median"):
-        raise ValueError(f"forecast.ensemble_method={cfg.ensemble_method!r}; expected mean or median")
     for kind, combos in (("ensembles", cfg.ensembles), ("routes", cfg.routes)):
         for name, spec in combos.items():
             if name in MODELS or name in cfg.models:
