@@ -15,7 +15,8 @@ import polars as pl
 
 from workbench.data.io import parse_dates_logged, require_columns, require_numbers, require_values
 from workbench.data.loaders import read_table, register_loader
-from workbench.data.panel import DemandPanel, PanelError, period_grid
+from workbench.data.panel import DemandPanel, PanelError
+from workbench.data.validation import period_grid
 
 REQUIRED = ("order_id", "item_id", "quantity", "timestamp", "unit_price")
 
