@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from workbench.data.io import parse_dates_logged, require_columns, require_numbers, require_values
+from workbench.data.dates import parse_dates_logged
+from workbench.data.io import require_columns, require_numbers, require_values
 from workbench.data.loaders import read_table, register_loader
 from workbench.data.panel import DemandPanel, PanelError
 from workbench.data.validation import period_grid
