@@ -1,8 +1,7 @@
 """Data quality and preparation: what the ``01_data`` study measures and the named,
 configurable steps that ``data.preprocess`` applies.
 
-Measures (per series, vectorised with polars window expressions): XYZ class by
-the coefficient of variation, the longest run of zero demand, runs of zeros that
+Measures (per series, vectorised with polars window expressions): the longest run of zero demand, runs of zeros that
 are too long for the series' usual rate (suspected stock-out censoring), and
 outliers beyond ``k`` robust standard deviations (median and MAD).
 
@@ -20,23 +19,9 @@ from dataclasses import replace
 
 import polars as pl
 
+from workbench.data.classes import xyz_classes  # noqa: F401  (the name callers outside the data layer import)
 from workbench.data.panel import DATE, DEMAND, DemandPanel
 from workbench.registry import Registry
-
-
-def xyz_classes(demand: pl.DataFrame, keys: list[str], cutoffs: tuple[float, float] = (0.5, 1.0)) -> pl.DataFrame:
-    """XYZ by the coefficient of variation of demand per period: X below ``cutoffs[0]``,
-    Y below ``cutoffs[1]``, Z above (erratic)."""
-    x, y = cutoffs
-    return (
-        demand.group_by(keys)
-        .agg((pl.col(DEMAND).std() / pl.col(DEMAND).mean()).fill_nan(None).alias("cv"))
-        .with_columns(
-            pl.when(pl.col("cv") < x).then(pl.lit("X")).when(pl.col("cv") < y).then(pl.lit("Y"))
-            .otherwise(pl.lit("Z")).alias("xyz")
-        )
-        .sort(keys)
-    )
 
 
 def _zero_runs(keys: list[str]) -> list[pl.Expr]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from workbench.data.classes import abc_classes, intermittency_classes
+from workbench.data.classes import series_classes
 from workbench.data.panel import DATE, DEMAND, DemandPanel
 
 
@@ -55,20 +55,9 @@ def totals_by(
 
 
 def item_classes(panel: DemandPanel, abc_cutoffs: tuple[float, float] = (0.8, 0.95)) -> pl.DataFrame:
-    """Per series: Syntetos-Boylan class and ABC class by revenue (demand x price when known)."""
-    keys = list(panel.keys)
-    d = panel.demand
-    if "price" in d.columns:
-        value = pl.col(DEMAND) * pl.col("price")
-    elif "price" in panel.static.columns:
-        d = d.join(panel.static.select([*panel.static_keys, "price"]), on=panel.static_keys, how="left")
-        value = pl.col(DEMAND) * pl.col("price").fill_null(1.0)
-    else:
-        value = pl.col(DEMAND)
-    revenue = d.group_by(keys).agg(value.sum().alias("revenue"))
-    abc = abc_classes(revenue, keys, cutoffs=abc_cutoffs)
-    sbc = intermittency_classes(d, keys)
-    return sbc.join(abc.select([*keys, "revenue", "abc"]), on=keys).sort(keys)
+    """Per series: Syntetos-Boylan class and ABC class by sales value: the columns of
+    :func:`~workbench.data.classes.series_classes` before its XYZ class."""
+    return series_classes(panel, abc_cutoffs).drop("cv", "xyz")
 
 
 def stockout_censoring(panel: DemandPanel) -> pl.DataFrame | None:
