@@ -6,7 +6,8 @@ import pytest
 
 from workbench.config import compose, section
 from workbench.data import DemandPanel, load_data, validate_panel
-from workbench.data.quality import preprocess, quality_table, suspected_censoring, xyz_classes
+from workbench.data.classes import xyz_classes
+from workbench.data.quality import preprocess, quality_table, suspected_censoring
 
 
 def _panel(values, name="q"):

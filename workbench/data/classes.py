@@ -1,8 +1,15 @@
-"""Item classifications used across stages: ABC by revenue, Syntetos-Boylan intermittency."""
+"""Series classifications used across stages: ABC by sales value, Syntetos-Boylan-Croston
+intermittency, XYZ by variability, and :func:`series_classes`, all three per series of a panel."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import polars as pl
+
+from workbench.data.contracts import sales_value
+from workbench.data.panel import DemandPanel
+from workbench.data.schema import DATE, DEMAND
 
 
 def abc_classes(
@@ -64,4 +71,41 @@ def intermittency_classes(
             .alias("sbc_class")
         )
         .sort(keys)
+    )
+
+
+def xyz_classes(demand: pl.DataFrame, keys: list[str], cutoffs: tuple[float, float] = (0.5, 1.0)) -> pl.DataFrame:
+    """XYZ by the coefficient of variation of demand per period: X below ``cutoffs[0]``,
+    Y below ``cutoffs[1]``, Z above (erratic)."""
+    x, y = cutoffs
+    return (
+        demand.group_by(keys)
+        .agg((pl.col(DEMAND).std() / pl.col(DEMAND).mean()).fill_nan(None).alias("cv"))
+        .with_columns(
+            pl.when(pl.col("cv") < x).then(pl.lit("X")).when(pl.col("cv") < y).then(pl.lit("Y"))
+            .otherwise(pl.lit("Z")).alias("xyz")
+        )
+        .sort(keys)
+    )
+
+
+def series_classes(
+    panel: DemandPanel,
+    abc_shares: tuple[float, float] = (0.8, 0.95),
+    xyz_cutoffs: tuple[float, float] = (0.5, 1.0),
+    until: date | None = None,
+) -> pl.DataFrame:
+    """One row per series, sorted by its keys: the SBC class (``adi``, ``cv2``, ``sbc_class``),
+    the ABC class by sales value (``revenue``, ``abc``; ``inventory.abc_shares``) and the XYZ
+    class (``cv``, ``xyz``), from the panel's history up to ``until`` (all of it by default).
+    A series with no demand variation to measure has no XYZ class (null)."""
+    keys = list(panel.keys)
+    d = panel.demand if until is None else panel.demand.filter(pl.col(DATE) <= until)
+    valued, value = sales_value(panel, d)
+    abc = abc_classes(valued.group_by(keys).agg(value.sum().alias("revenue")), keys, cutoffs=abc_shares)
+    sbc = intermittency_classes(valued, keys)
+    return (
+        sbc.join(abc.select([*keys, "revenue", "abc"]), on=keys)
+        .sort(keys)
+        .join(xyz_classes(d, keys, xyz_cutoffs), on=keys)
     )

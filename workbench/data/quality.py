@@ -1,8 +1,7 @@
 """Data quality and preparation: what the ``01_data`` study measures and the named,
 configurable steps that ``data.preprocess`` applies.
 
-Measures (per series, vectorised with polars window expressions): XYZ class by
-the coefficient of variation, the longest run of zero demand, runs of zeros that
+Measures (per series, vectorised with polars window expressions): the longest run of zero demand, runs of zeros that
 are too long for the series' usual rate (suspected stock-out censoring), and
 outliers beyond ``k`` robust standard deviations (median and MAD).
 
@@ -20,26 +19,14 @@ from dataclasses import replace
 
 import polars as pl
 
+from workbench.data.classes import xyz_classes  # noqa: F401  (the name callers outside the data layer import)
 from workbench.data.panel import DATE, DEMAND, DemandPanel
 from workbench.registry import Registry
 
 
-def xyz_classes(demand: pl.DataFrame, keys: list[str], cutoffs: tuple[float, float] = (0.5, 1.0)) -> pl.DataFrame:
-    """XYZ by the coefficient of variation of demand per period: X below ``cutoffs[0]``,
-    Y below ``cutoffs[1]``, Z above (erratic)."""
-    x, y = cutoffs
-    return (
-        demand.group_by(keys)
-        .agg((pl.col(DEMAND).std() / pl.col(DEMAND).mean()).fill_nan(None).alias("cv"))
-        .with_columns(
-            pl.when(pl.col("cv") < x).then(pl.lit("X")).when(pl.col("cv") < y).then(pl.lit("Y"))
-            .otherwise(pl.lit("Z")).alias("xyz")
-        )
-        .sort(keys)
-    )
-
-
 def _zero_runs(keys: list[str]) -> list[pl.Expr]:
+    """``_zero`` (no demand that period) and ``zero_run``, the length of the run of zeros a
+    period lies in (0 off a run), per series in date order."""
     zero = pl.col(DEMAND) == 0
     run_id = (zero != zero.shift(1)).fill_null(True).cum_sum().over(keys, order_by=DATE)
     run_len = pl.len().over([*keys, run_id])
@@ -66,6 +53,7 @@ def _robust_centre_scale(keys: list[str]) -> tuple[pl.Expr, pl.Expr]:
 
 
 def outlier_mask(k: float, keys: list[str]) -> pl.Expr:
+    """True where demand lies more than ``k`` robust standard deviations from its series' median."""
     med, sd = _robust_centre_scale(keys)
     return (pl.col(DEMAND) - med).abs() > k * (sd + 1e-9)
 
@@ -88,12 +76,16 @@ def quality_table(panel: DemandPanel, k: float = 6.0, alpha: float = 1e-3) -> pl
 
 
 # ------------------------------------------------------------------ the steps
+# Each step takes the panel and the data config and returns the new demand rows (the same
+# rows and columns) and what it changed, for the log; adding a step is one entry here.
 STEPS = Registry("preprocessing step", setting="data.preprocess")
 step = STEPS.register
 
 
 @step("clip_outliers")
 def clip_outliers(panel: DemandPanel, cfg) -> tuple[pl.DataFrame, dict]:
+    """Cap demand at ``median + data.outlier_k x robust sd`` of its series; logs the rows capped
+    and the units removed."""
     keys = list(panel.keys)
     med, sd = _robust_centre_scale(keys)
     cap = med + cfg.outlier_k * sd
@@ -106,6 +98,9 @@ def clip_outliers(panel: DemandPanel, cfg) -> tuple[pl.DataFrame, dict]:
 
 @step("impute_censored")
 def impute_censored(panel: DemandPanel, cfg) -> tuple[pl.DataFrame, dict]:
+    """Replace demand on censored periods (a suspected censoring run at ``data.censoring_alpha``,
+    or no stock and no sale where the panel records stock) by the series' trailing 28-period
+    mean (at least 7 periods of history; earlier periods stay); logs the rows and units filled."""
     keys = list(panel.keys)
     df = suspected_censoring(panel.demand, keys, cfg.censoring_alpha)
     censored = pl.col("censored")
@@ -123,6 +118,7 @@ def impute_censored(panel: DemandPanel, cfg) -> tuple[pl.DataFrame, dict]:
 
 @step("smooth")
 def smooth(panel: DemandPanel, cfg) -> tuple[pl.DataFrame, dict]:
+    """Replace demand by the centred rolling median of 3 periods of its series; logs the rows changed."""
     keys = list(panel.keys)
     smoothed = pl.col(DEMAND).rolling_median(3, center=True, min_samples=1).over(keys, order_by=DATE)
     df = panel.demand.with_columns(smoothed.alias("_s"))

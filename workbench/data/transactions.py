@@ -13,15 +13,27 @@ from __future__ import annotations
 
 import polars as pl
 
-from workbench.data.io import parse_dates_logged, require_columns, require_numbers, require_values
+from workbench.data.dates import parse_dates_logged
+from workbench.data.io import require_columns, require_numbers, require_values
 from workbench.data.loaders import read_table, register_loader
-from workbench.data.panel import DemandPanel, PanelError, period_grid
+from workbench.data.panel import DemandPanel, PanelError
+from workbench.data.validation import period_grid
 
 REQUIRED = ("order_id", "item_id", "quantity", "timestamp", "unit_price")
 
 
 @register_loader("transactions")
 def load_transactions(cfg) -> DemandPanel:
+    """An order-line export (``data.path``) as a panel of units sold per item (and channel)
+    and period: returns per ``data.returns``, lines without a positive price dropped."""
+    lines, log = _read_lines(cfg)
+    lines = _returns(lines, cfg, log)
+    return _panel(lines, cfg, log)
+
+
+def _read_lines(cfg) -> tuple[pl.DataFrame, list[dict]]:
+    """The order lines under their canonical names, typed, each with the period it falls in,
+    and the log of what reading repaired and which date format it found."""
     mapping = dict(cfg.columns)
     missing = [c for c in REQUIRED if c not in mapping]
     if missing:
@@ -49,7 +61,12 @@ def load_transactions(cfg) -> DemandPanel:
         pl.col("timestamp").dt.truncate(cfg.frequency).dt.date().alias("date"),
     )
     log = [{"step": "read", "lines": lines.height, **repairs}, *([dates] if dates else [])]
+    return lines, log
 
+
+def _returns(lines: pl.DataFrame, cfg, log: list[dict]) -> pl.DataFrame:
+    """Cancellations (``data.cancellation_prefix``) and negative lines dropped or netted
+    (``data.returns``), then lines without a positive price dropped; each logged."""
     cancelled = pl.col("order_id").str.starts_with(cfg.cancellation_prefix) if cfg.cancellation_prefix else pl.lit(False)
     negative = pl.col("quantity") < 0
     counts = lines.select(cancelled.sum().alias("cancelled"), negative.sum().alias("negative"),
@@ -68,7 +85,12 @@ def load_transactions(cfg) -> DemandPanel:
     if bad_price.height:
         lines = lines.filter(pl.col("unit_price") > 0)
         log.append({"step": "non_positive_price", "action": "drop", "rows": bad_price.height})
+    return lines
 
+
+def _panel(lines: pl.DataFrame, cfg, log: list[dict]) -> DemandPanel:
+    """Lines summed per item (and channel) and period, every period from an item's first sale
+    to the end of the export; the median selling price, orders and customers per period."""
     keys = ["item_id", "channel"] if cfg.channel_column else ["item_id"]
     if cfg.channel_column:
         lines = lines.with_columns(pl.col("channel").cast(pl.String))

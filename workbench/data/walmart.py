@@ -16,9 +16,11 @@ from pathlib import Path
 
 import polars as pl
 
-from workbench.data.io import parse_dates, read_csv_text, require_columns, require_values, resolve
+from workbench.data.dates import parse_dates
+from workbench.data.io import read_csv_text, require_columns, require_values, resolve
 from workbench.data.loaders import register_loader
-from workbench.data.panel import DemandPanel, period_grid
+from workbench.data.panel import DemandPanel
+from workbench.data.validation import period_grid
 
 MARKDOWNS = [f"MarkDown{k}" for k in range(1, 6)]
 FEATURES = ["Temperature", "Fuel_Price", *MARKDOWNS, "CPI", "Unemployment"]
