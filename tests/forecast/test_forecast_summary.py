@@ -6,8 +6,6 @@ import polars as pl
 import pytest
 
 from workbench.data.panel import DemandPanel
-from workbench.data.quality import xyz_classes
-from workbench.data.study import item_classes
 from workbench.forecast import HEADLINE, headline
 from workbench.forecast.summary import (
     LEADERBOARD_COLUMNS,
@@ -19,7 +17,6 @@ from workbench.forecast.summary import (
     largest_series,
     leaderboard_table,
     leading_models,
-    series_classes,
     training_table,
 )
 
@@ -112,15 +109,6 @@ def test_mase_by_class_either_way_round():
 def test_class_counts_and_largest_series():
     assert class_counts(classes(), "abc").to_dicts() == [{"abc": "A", "len": 1}, {"abc": "B", "len": 1}]
     assert largest_series(classes(), 1)["item_id"].to_list() == ["B"]
-
-
-def test_series_classes_join_revenue_and_variability_classes():
-    panel = small_panel()
-    got = series_classes(panel, [0.8, 0.95]).sort("item_id")
-    expected = item_classes(panel, (0.8, 0.95)).join(xyz_classes(panel.demand, ["item_id"]).select("item_id", "xyz"),
-                                                     on="item_id").sort("item_id")
-    assert got.equals(expected)
-    assert got["revenue"].to_list() == [12.0, 60.0]
 
 
 def test_importance_table_names_inputs_in_words():

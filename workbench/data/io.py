@@ -4,8 +4,7 @@ numbers that turn out to be text, dates in whatever order the export wrote them.
 Every reader here raises :class:`~workbench.data.schema.PanelError` naming the file
 (and the setting that points at it) and returns what it had to repair, so that
 loaders can show it in the data report instead of applying it silently. Dates have
-their own module, :mod:`workbench.data.dates`; its readers are part of this module's
-interface (``__all__``) so that a loader finds every file reader in one place.
+their own module, :mod:`workbench.data.dates`.
 """
 
 from __future__ import annotations
@@ -17,13 +16,10 @@ from typing import Any
 
 import polars as pl
 
-from workbench.data.dates import parse_dates, parse_dates_logged
 from workbench.data.schema import PanelError
 
 __all__ = [
     "NULL_VALUES",
-    "parse_dates",
-    "parse_dates_logged",
     "read_csv_text",
     "require_columns",
     "require_numbers",

@@ -14,26 +14,9 @@ from pathlib import Path
 import polars as pl
 
 from workbench.config import DATA_SOURCES, DataConfig, PanelFileConfig
-from workbench.data.io import parse_dates_logged, read_csv_text, require_numbers, resolve
+from workbench.data.dates import parse_dates_logged
+from workbench.data.io import read_csv_text, require_numbers, resolve
 from workbench.data.panel import DATE, DEMAND, ITEM, DemandPanel, PanelError, validate_panel
-
-
-def register_loader(name: str):
-    """Mark a layout module's loader as the one :data:`~workbench.config.DATA_SOURCES` names
-    for ``name``; a loader that the registry names differently, or a source it does not know,
-    stops the import with a message that says which."""
-
-    def check(loader):
-        if name not in DATA_SOURCES:
-            raise KeyError(f"data source {name!r} has a loader ({loader.__module__}.{loader.__qualname__}) but no"
-                           f" schema; register both with workbench.config.register_source")
-        known = DATA_SOURCES[name].loader
-        path = f"{loader.__module__}:{loader.__qualname__}"
-        if known is not loader and known != path:
-            raise ValueError(f"data source {name!r}: the registry names the loader {known!r}, not {path!r}")
-        return loader
-
-    return check
 
 
 def read_table(

@@ -18,14 +18,12 @@ import polars as pl
 
 from workbench.data.dates import parse_dates
 from workbench.data.io import read_csv_text, require_columns, resolve
-from workbench.data.loaders import register_loader
 from workbench.data.panel import DemandPanel, PanelError
 
 ID_COLUMNS = ["id", "item_id", "dept_id", "cat_id", "store_id", "state_id"]
 CALENDAR_COLUMNS = ["date", "wm_yr_wk", "d", "event_name_1", "event_name_2", "snap_CA", "snap_TX", "snap_WI"]
 
 
-@register_loader("m5")
 def load_m5(cfg) -> DemandPanel:
     """The three M5 files of ``data.path`` as an item x store daily panel (see the module docstring)."""
     sales, calendar, prices, files, log = _read(cfg)

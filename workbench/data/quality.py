@@ -19,7 +19,6 @@ from dataclasses import replace
 
 import polars as pl
 
-from workbench.data.classes import xyz_classes  # noqa: F401  (the name callers outside the data layer import)
 from workbench.data.panel import DATE, DEMAND, DemandPanel
 from workbench.registry import Registry
 

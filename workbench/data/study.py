@@ -12,7 +12,6 @@ from typing import Any
 
 import polars as pl
 
-from workbench.data.classes import series_classes
 from workbench.data.panel import DATE, DEMAND, DemandPanel
 from workbench.headline import Headline, Logged, Metric
 
@@ -85,12 +84,6 @@ def totals_by(
             out = out.filter(pl.col("_dates") >= 0.9 * typical)
         return out.drop("_dates")
     return d.group_by(by).agg(pl.col(DEMAND).sum(), pl.len().alias("rows")).sort(DEMAND, descending=True)
-
-
-def item_classes(panel: DemandPanel, abc_cutoffs: tuple[float, float] = (0.8, 0.95)) -> pl.DataFrame:
-    """Per series: Syntetos-Boylan class and ABC class by sales value: the columns of
-    :func:`~workbench.data.classes.series_classes` before its XYZ class."""
-    return series_classes(panel, abc_cutoffs).drop("cv", "xyz")
 
 
 def stockout_censoring(panel: DemandPanel) -> pl.DataFrame | None:

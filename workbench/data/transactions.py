@@ -15,14 +15,13 @@ import polars as pl
 
 from workbench.data.dates import parse_dates_logged
 from workbench.data.io import require_columns, require_numbers, require_values
-from workbench.data.loaders import read_table, register_loader
+from workbench.data.loaders import read_table
 from workbench.data.panel import DemandPanel, PanelError
 from workbench.data.validation import period_grid
 
 REQUIRED = ("order_id", "item_id", "quantity", "timestamp", "unit_price")
 
 
-@register_loader("transactions")
 def load_transactions(cfg) -> DemandPanel:
     """An order-line export (``data.path``) as a panel of units sold per item (and channel)
     and period: returns per ``data.returns``, lines without a positive price dropped."""
@@ -74,12 +73,9 @@ def _returns(lines: pl.DataFrame, cfg, log: list[dict]) -> pl.DataFrame:
                           pl.col("quantity").filter(cancelled | negative).sum().alias("units")).row(0, named=True)
     if cfg.returns == "drop":
         lines = lines.filter(~(cancelled | negative))
-    elif cfg.returns == "net":
-        # a cancellation line carries a negative quantity in such exports; make sure it does
+    else:  # net: a cancellation line carries a negative quantity in such exports; make sure it does
         lines = lines.with_columns(pl.when(cancelled).then(-pl.col("quantity").abs()).otherwise(pl.col("quantity")).alias("quantity"))
-    else:
-        raise PanelError(f"data.returns={cfg.returns!r}; expected drop|net")
-    log.append({"step": "returns", "action": cfg.returns, "cancelled_lines": counts["cancelled"],
+    log.append({"step": "returns", "action": str(cfg.returns), "cancelled_lines": counts["cancelled"],
                 "negative_lines": counts["negative"], "rows": counts["either"], "units": float(counts["units"] or 0.0)})
     bad_price = lines.filter((pl.col("unit_price") <= 0) | pl.col("unit_price").is_null())
     if bad_price.height:

@@ -18,7 +18,6 @@ import polars as pl
 
 from workbench.data.dates import parse_dates
 from workbench.data.io import read_csv_text, require_columns, require_values, resolve
-from workbench.data.loaders import register_loader
 from workbench.data.panel import DemandPanel
 from workbench.data.validation import period_grid
 
@@ -26,7 +25,6 @@ MARKDOWNS = [f"MarkDown{k}" for k in range(1, 6)]
 FEATURES = ["Temperature", "Fuel_Price", *MARKDOWNS, "CPI", "Unemployment"]
 
 
-@register_loader("walmart")
 def load_walmart(cfg) -> DemandPanel:
     folder = resolve(cfg.path, "data.path")
     files = {k: Path(folder) / getattr(cfg, f"{k}_file") for k in ("train", "features", "stores")}
@@ -56,8 +54,6 @@ def load_walmart(cfg) -> DemandPanel:
         filled = {c: int(in_span[c].null_count()) for c in MARKDOWNS}
         features = features.with_columns([pl.col(c).fill_null(0.0) for c in MARKDOWNS])
         log.append({"step": "markdown_missing", "action": "zero", "rows": sum(filled.values()), "by_column": filled})
-    elif cfg.markdown_missing != "keep":
-        raise ValueError(f"data.markdown_missing={cfg.markdown_missing!r}; expected zero|keep")
 
     # the weekly grid of every Store x Dept from its first week to the last: weeks absent
     # from train.csv (holes) get null sales, which data.validation.missing_demand settles

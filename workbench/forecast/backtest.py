@@ -18,6 +18,7 @@ import pandas as pd
 import polars as pl
 
 from workbench.config import ForecastConfig
+from workbench.data.contracts import period
 from workbench.data.panel import DATE, DemandPanel
 from workbench.forecast.combine import (
     check_combinations,
@@ -28,7 +29,7 @@ from workbench.forecast.combine import (
     runnable,
 )
 from workbench.forecast.models import Forecaster, make_forecaster
-from workbench.forecast.series import forecasts_frame, period, to_series_set
+from workbench.forecast.series import forecasts_frame, to_series_set
 from workbench.progress import progress as progress_bar
 
 

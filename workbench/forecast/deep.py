@@ -23,7 +23,7 @@ import pandas as pd
 import polars as pl
 
 from workbench.config import DeepConfig
-from workbench.forecast.models import GlobalDarts, register
+from workbench.forecast.base import GlobalDarts, register
 
 
 def accelerator(name: str) -> str:

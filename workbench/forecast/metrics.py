@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from workbench.data.contracts import sales_value
 from workbench.data.panel import DATE, DEMAND, DemandPanel
 from workbench.forecast.series import quantile_column
 
@@ -31,9 +32,9 @@ def seasonal_scales(panel: DemandPanel, cutoffs: list, season: int, weight_perio
     the sales value of the last ``weight_periods`` periods (the WRMSSE weight)."""
     keys = list(panel.keys)
     diff = pl.col(DEMAND) - pl.col(DEMAND).shift(season)
-    value = pl.col(DEMAND) * pl.col("price") if "price" in panel.demand.columns else pl.col(DEMAND)
+    demand, value = sales_value(panel)
     frames = [
-        panel.demand.filter(pl.col(DATE) <= c)
+        demand.filter(pl.col(DATE) <= c)
         .group_by(keys)
         .agg(diff.abs().mean().alias("scale_mae"), (diff**2).mean().alias("scale_mse"),
              value.fill_null(0.0).tail(weight_periods).sum().clip(lower_bound=0.0).alias("revenue"))

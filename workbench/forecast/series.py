@@ -26,12 +26,6 @@ def quantile_column(q: float) -> str:
     return f"q{int(pct):02d}" if float(pct).is_integer() else f"q{pct:g}"
 
 
-def period(panel: DemandPanel) -> timedelta:
-    offset = pd.tseries.frequencies.to_offset(PANDAS_FREQ.get(panel.frequency, panel.frequency))
-    origin = pd.Timestamp("2000-01-03")  # any date: daily and weekly steps have a fixed length
-    return ((origin + offset) - origin).to_pytimedelta()
-
-
 @dataclass
 class SeriesSet:
     """Aligned Darts inputs for every series of a panel.

@@ -13,8 +13,6 @@ from typing import Literal
 import polars as pl
 
 from workbench.data.panel import DATE, DEMAND, DemandPanel
-from workbench.data.quality import xyz_classes
-from workbench.data.study import item_classes
 from workbench.forecast.metrics import summarise
 from workbench.forecast.series import quantile_column
 from workbench.headline import Headline, Logged, Metric
@@ -65,13 +63,6 @@ def calibration(forecasts: pl.DataFrame, panel: DemandPanel, quantiles: list[flo
     ]
     return (with_actual.group_by("model").agg(pl.concat_list(shares).alias("levels"))
             .explode("levels").unnest("levels").sort("model", "level"))
-
-
-def series_classes(panel: DemandPanel, abc_shares: list[float]) -> pl.DataFrame:
-    """Per series: revenue and ABC class (cut at the cumulative ``abc_shares``, as
-    ``inventory.abc_shares``), Syntetos-Boylan class and XYZ class."""
-    keys = list(panel.keys)
-    return item_classes(panel, tuple(abc_shares)).join(xyz_classes(panel.demand, keys).select([*keys, "xyz"]), on=keys)
 
 
 def backtest_by_class(scores: pl.DataFrame, classes: pl.DataFrame, keys: list[str]) -> pl.DataFrame:

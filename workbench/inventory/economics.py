@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import polars as pl
 
-from workbench.data.classes import abc_classes
+from workbench.data.classes import abc_classes, xyz_classes
+from workbench.data.contracts import period, sales_value
 from workbench.data.panel import DATE, DEMAND, DemandPanel
-from workbench.data.quality import xyz_classes
-from workbench.forecast.series import period
 
 # used where the static table has no such column (the report lists what was defaulted):
 # a lead time of 7 days (in periods of the panel), an order cost of 50, a unit cost of 70%
@@ -24,6 +23,7 @@ DEFAULTS = {
     "holding_rate_per_year": 0.25,
     "volume": 1.0,
 }
+
 
 def service_table(levels: dict[str, float]) -> pl.DataFrame:
     """``inventory.service_levels`` as a table over the nine ABC x XYZ classes; a two-letter
@@ -54,11 +54,10 @@ def series_economics(panel: DemandPanel, before, cfg) -> tuple[pl.DataFrame, lis
     days = period(panel).days or 1  # periods are days or weeks
     hist = panel.demand.filter(pl.col(DATE) <= before)
     has_price_cov = "price" in panel.demand.columns
-    stats = hist.group_by(keys).agg(
+    valued, value = sales_value(panel, hist)
+    stats = valued.group_by(keys).agg(
         pl.col(DEMAND).mean().alias("mean_demand"),
-        (pl.col(DEMAND) * pl.col("price")).sum().alias("revenue")
-        if has_price_cov
-        else pl.col(DEMAND).sum().alias("revenue"),
+        value.sum().alias("revenue"),
         (pl.col("price").mean() if has_price_cov else pl.lit(None, dtype=pl.Float64)).alias("mean_price"),
     )
     defaulted: list[str] = []
