@@ -53,7 +53,8 @@ def check_forecast(fc: ForecastConfig) -> None:
     if len(set(fc.models)) != len(fc.models):
         raise SettingError(f"forecast.models={list(fc.models)} names a model twice")
     _at_least(fc.horizon, 1, "forecast.horizon")
-    _at_least(fc.n_backtest_windows, 0, "forecast.n_backtest_windows")
+    # the models are ranked on the backtest windows, never on the hold-out
+    _at_least(fc.n_backtest_windows, 1, "forecast.n_backtest_windows")
     _at_least(fc.season_length, 1, "forecast.season_length")
     if fc.train_window is not None:
         _at_least(fc.train_window, 1, "forecast.train_window")

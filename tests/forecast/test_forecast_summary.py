@@ -135,8 +135,9 @@ def test_headline_shows_the_best_model_and_logs_the_details():
     assert logged.headline is HEADLINE and logged.stage == "02_forecast"
     assert [m.key for m in HEADLINE.metrics] == ["best_model", "best_mase", "best_wape"]
     v = logged.values
-    assert list(v) == ["best_model", "best_mase", "best_wape", "best_pinball", "best_coverage", "baseline_mase",
-                       "holdout_mase", "models", "seconds_per_epoch"]
+    assert list(v) == ["best_model", "selected_by", "best_mase", "best_wape", "best_pinball", "best_coverage",
+                       "baseline_mase", "holdout_mase", "models", "seconds_per_epoch"]
+    assert v["selected_by"] == "pinball"
     assert (v["best_model"], v["best_mase"], v["best_wape"]) == ("lightgbm", 0.6, 0.3)
     assert (v["best_pinball"], v["best_coverage"], v["baseline_mase"], v["holdout_mase"]) == (0.2, 0.85, 1.0, 0.65)
     assert v["models"]["auto_ets"] == {"MASE": 0.8, "WRMSSE": 0.85, "WAPE": 0.4, "pinball": 0.25, "coverage": 0.9,

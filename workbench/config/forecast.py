@@ -28,6 +28,18 @@ class EnsembleMethod(StrEnum):
     median = "median"
 
 
+class Selection(StrEnum):
+    """The backtest score that ranks the models (the best one drives the inventory stage).
+    ``pinball`` (the default) and ``rmsse`` cannot be won by a forecast of zero on
+    intermittent data, as ``mase`` can: the median of sparse demand is zero."""
+
+    pinball = "pinball"  # scaled pinball loss over the quantiles: the whole distribution
+    rmsse = "rmsse"  # root mean squared scaled error of the mean
+    wrmsse = "wrmsse"  # RMSSE weighted by sales value (M5)
+    mase = "mase"  # mean absolute scaled error
+    wape = "wape"  # weighted absolute percentage error
+
+
 @dataclass
 class LightGBMConfig:
     lags: int = 28
@@ -136,7 +148,8 @@ class FoundationConfig:
 @dataclass
 class ForecastConfig:
     horizon: int = 28
-    n_backtest_windows: int = 2  # rolling origins before the hold-out window
+    n_backtest_windows: int = 2  # rolling origins before the hold-out window (at least 1: they rank the models)
+    selection: Selection = Selection.pinball  # the backtest score that ranks the models
     season_length: int = 7
     train_window: int | None = 365  # history each local model sees; None = all
     quantiles: list[float] = field(

@@ -6,13 +6,20 @@ inventory stage simulates against). Before it, ``n_backtest_windows`` origins,
 are made from the last origin with exactly the same code. At every origin a model
 sees the target and past covariates up to the cutoff only, and known-future
 covariates up to the end of the window.
+
+Where the panel marks closed days (a 0/1 ``closed`` column, known in advance), every
+model's forecast on a closed day is zero: demand is known to be zero there. Given a
+folder, each model's forecasts are written to it as soon as its last origin is done, so
+that a later failure does not lose them.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 import pandas as pd
 import polars as pl
@@ -29,7 +36,7 @@ from workbench.forecast.combine import (
     runnable,
 )
 from workbench.forecast.models import Forecaster, make_forecaster
-from workbench.forecast.series import forecasts_frame, to_series_set
+from workbench.forecast.series import forecasts_frame, quantile_column, to_series_set
 from workbench.progress import progress as progress_bar
 
 
@@ -70,11 +77,39 @@ class BacktestResult:
     notes: list[str]  # combinations left out, and why
 
 
-def run_backtest(panel: DemandPanel, cfg: ForecastConfig, progress: bool = True) -> BacktestResult:
+CLOSED = "closed"  # a known-future 0/1 column of the panel: 1 where the shop is closed
+
+
+def zero_when_closed(frame: pl.DataFrame, panel: DemandPanel, quantiles: list[float]) -> pl.DataFrame:
+    """``frame``'s mean and quantiles set to zero on the days the panel marks closed."""
+    if CLOSED not in panel.demand.columns:
+        return frame
+    keys = list(panel.keys)
+    closed = (panel.demand.filter(pl.col(CLOSED) == 1).select([*keys, DATE])
+              .with_columns(*[pl.col(k).cast(frame.schema[k]) for k in keys], pl.lit(True).alias("_closed")))
+    values = ["mean", *[quantile_column(q) for q in quantiles]]
+    return (frame.join(closed, on=[*keys, DATE], how="left")
+            .with_columns([pl.when(pl.col("_closed")).then(0.0).otherwise(pl.col(c)).alias(c) for c in values])
+            .drop("_closed"))
+
+
+def save_forecasts(frame: pl.DataFrame, folder: Path, model: str) -> None:
+    """One model's forecasts as ``<folder>/<model>.parquet``, written whole or not at all."""
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{model}.parquet"
+    tmp = target.with_suffix(f".{os.getpid()}.tmp")
+    frame.write_parquet(tmp)
+    tmp.replace(target)
+
+
+def run_backtest(panel: DemandPanel, cfg: ForecastConfig, progress: bool = True,
+                 save_dir: str | Path | None = None) -> BacktestResult:
     """Forecast every origin with every model of ``cfg.models``.
 
     The settings are checked before a run starts (:func:`workbench.checks.check_settings`);
-    the combinations whose members are not all in ``cfg.models`` are left out and noted."""
+    the combinations whose members are not all in ``cfg.models`` are left out and noted.
+    With ``save_dir``, each model's forecasts (all origins) are saved there as soon as they
+    exist, the combinations' at the end."""
     quantiles = sorted(cfg.quantiles)
     notes = check_combinations(cfg)
     forecasters = {name: make_forecaster(name, cfg) for name in cfg.models}
@@ -104,7 +139,9 @@ def run_backtest(panel: DemandPanel, cfg: ForecastConfig, progress: bool = True)
         frame = forecasts_frame(
             view.keys, values, cutoff + step, step, name, cutoff, quantiles
         ).with_columns(pl.lit(window).alias("window"))
-        frames.append(frame)
+        frames.append(zero_when_closed(frame, panel, quantiles))
+        if save_dir is not None and (window, cutoff) == orig.all[-1]:  # the model's last origin
+            save_forecasts(pl.concat(frames[-len(orig.all):]), Path(save_dir), name)
         timings.append(
             {"model": name, "cutoff": cutoff, "window": window, "seconds": seconds,
              "fallbacks": model.fallbacks - before, "series": len(ready),
@@ -115,6 +152,9 @@ def run_backtest(panel: DemandPanel, cfg: ForecastConfig, progress: bool = True)
     forecasts = pl.concat(frames)
     timings = pl.DataFrame(timings, infer_schema_length=None)
     forecasts, timings = add_combinations(forecasts, timings, panel, cfg, quantiles)
+    if save_dir is not None:
+        for name in set(forecasts["model"].unique()) - set(cfg.models):
+            save_forecasts(forecasts.filter(pl.col("model") == name), Path(save_dir), name)
     return BacktestResult(forecasts.sort(["model", "cutoff", *panel.keys, DATE]), timings, orig, forecasters, notes)
 
 

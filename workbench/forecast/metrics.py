@@ -110,8 +110,14 @@ def summarise(per_series: pl.DataFrame, by: list[str]) -> pl.DataFrame:
     )
 
 
-def leaderboard(per_series: pl.DataFrame, timings: pl.DataFrame) -> pl.DataFrame:
-    """Backtest and hold-out scores per model with total fit+predict seconds, best first."""
+# forecast.selection -> the leaderboard column it ranks by (lower is better)
+SELECTION_COLUMNS = {"pinball": "pinball", "rmsse": "RMSSE", "wrmsse": "WRMSSE", "mase": "MASE", "wape": "WAPE"}
+
+
+def leaderboard(per_series: pl.DataFrame, timings: pl.DataFrame, by: str = "pinball") -> pl.DataFrame:
+    """Backtest and hold-out scores per model with total fit+predict seconds, best first by the
+    backtest score ``by`` (``forecast.selection``; ties broken by MASE, then name)."""
+    column = SELECTION_COLUMNS[str(by)]
     board = summarise(per_series, ["model", "window"])
     secs = timings.group_by(["model", "window"]).agg(
         pl.col("seconds").sum().alias("seconds"), pl.col("fallbacks").sum().alias("fallbacks")
@@ -121,4 +127,4 @@ def leaderboard(per_series: pl.DataFrame, timings: pl.DataFrame) -> pl.DataFrame
     hold = wide.filter(pl.col("window") == "holdout").select(
         "model", *[pl.col(c).alias(f"holdout_{c}") for c in ("MASE", "WAPE", "pinball", "coverage")]
     )
-    return back.join(hold, on="model", how="full", coalesce=True).sort("MASE", nulls_last=True)
+    return back.join(hold, on="model", how="full", coalesce=True).sort([column, "MASE", "model"], nulls_last=True)

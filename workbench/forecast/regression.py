@@ -70,7 +70,8 @@ class LightGBMGlobal(LaggedFeatures):
 
     @property
     def min_history(self) -> int:
-        return max(self.cfg.season_length, self.cfg.lightgbm.lags + self.cfg.horizon) + 1
+        lc = self.cfg.lightgbm  # the longest lag, of the target or of a past covariate, plus one horizon
+        return max(self.cfg.season_length, max(lc.lags, lc.lags_past_covariates) + self.cfg.horizon) + 1
 
     def build(self, data, horizon):
         from darts.models import LightGBMModel
@@ -106,7 +107,8 @@ class LinearGlobal(LaggedFeatures):
 
     @property
     def min_history(self) -> int:
-        return max(self.cfg.season_length, self.cfg.linear.lags) + self.cfg.conformal.cal_length + self.cfg.horizon + 1
+        lags = max(self.cfg.linear.lags, self.cfg.linear.lags_past_covariates)
+        return max(self.cfg.season_length, lags) + self.cfg.conformal.cal_length + self.cfg.horizon + 1
 
     def build(self, data, horizon):
         from darts.models import LinearRegressionModel

@@ -18,8 +18,13 @@ from workbench.forecast.series import quantile_column
 from workbench.headline import Headline, Logged, Metric
 from workbench.report.axes import feature_label
 
+# forecast.selection -> how a page names it
+SELECTION_WORDS = {"pinball": "scaled pinball loss", "rmsse": "RMSSE", "wrmsse": "WRMSSE", "mase": "MASE",
+                   "wape": "WAPE"}
+
 HEADLINE = Headline("02_forecast", (
-    Metric("best_model", "best model"),
+    Metric("best_model", "best model", "{}",
+           "Best model: the lowest backtest score by forecast.selection (the scaled pinball loss unless set)."),
     Metric("best_mase", "MASE", "{:.3f}",
            "MASE: mean absolute scaled error (forecast error over the in-sample seasonal-naive error; below 1 beats it)."),
     Metric("best_wape", "WAPE", "{:.1%}",
@@ -112,7 +117,7 @@ def training_table(timings: pl.DataFrame) -> pl.DataFrame:
             .sort("model", "cutoff"))
 
 
-def headline(board: pl.DataFrame, baseline: str, timings: pl.DataFrame) -> Logged:
+def headline(board: pl.DataFrame, baseline: str, timings: pl.DataFrame, selection: str = "pinball") -> Logged:
     """The stage's headline: the leaderboard's best model with its backtest MASE and WAPE; in the
     details its pinball loss, coverage and hold-out MASE, the baseline's MASE (``None`` when
     the baseline did not run), each model's scores and the torch models' mean seconds per epoch."""
@@ -121,6 +126,7 @@ def headline(board: pl.DataFrame, baseline: str, timings: pl.DataFrame) -> Logge
     deep = timings.filter(pl.col("epochs") > 0).group_by("model").agg(pl.col("seconds_per_epoch").mean())
     return HEADLINE.of(
         best_model=best["model"],
+        selected_by=str(selection),
         best_mase=best["MASE"],
         best_wape=best["WAPE"],
         best_pinball=best["pinball"],
