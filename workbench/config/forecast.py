@@ -40,16 +40,25 @@ class Selection(StrEnum):
     wape = "wape"  # weighted absolute percentage error
 
 
+class LagStrategy(StrEnum):
+    """How a lagged-feature model reaches the steps of the horizon."""
+
+    direct = "direct"  # one model for every step: each step's lags end a horizon before it
+    per_step = "per_step"  # one model per step, each with the latest lags (horizon x the fitting)
+    recursive = "recursive"  # one model one step ahead, fed its own sampled forecasts step by step
+
+
 @dataclass
 class LightGBMConfig:
-    lags: int = 28
-    lags_past_covariates: int = 7
+    lags: int = 28  # the target's lags 1 .. lags
+    seasonal_lags: list[int] = field(default_factory=list)  # further lags, e.g. [35, 42, 49, 56, 364]
+    lags_past_covariates: int = 7  # not with the recursive strategy: past covariates end at the origin
     n_estimators: int = 150
     learning_rate: float = 0.08
     num_leaves: int = 31
     max_samples_per_ts: int | None = 365
-    # one model per forecast step (each sees the latest lags) instead of one for all steps
-    multi_models: bool = False
+    strategy: LagStrategy = LagStrategy.direct
+    sample_paths: int = 200  # recursive: sampled paths whose quantiles are the forecast
 
 
 @dataclass

@@ -117,6 +117,11 @@ class GlobalDarts(Forecaster):
     def fit(self, model, target: list, past: list | None, future: list | None, horizon: int) -> None:
         model.fit(target, past_covariates=past, future_covariates=future)
 
+    def sample_paths(self) -> int:
+        """Forecast paths to sample (their quantiles are the forecast); 0: the model's own
+        quantiles. A one-step model run recursively over the horizon samples."""
+        return 0
+
     def predict_kwargs(self) -> dict:
         # Darts' torch-backed models (the global naive ones under the conformal wrapper too)
         return {"verbose": False} if self.conformal or self.torch_backed else {}
@@ -136,8 +141,13 @@ class GlobalDarts(Forecaster):
                 model, quantiles=self.quantiles, cal_length=self.cfg.conformal.cal_length,
                 random_state=self.cfg.seed,
             )
+        paths = self.sample_paths()
         preds = model.predict(
             horizon, series=target, past_covariates=past, future_covariates=future,
-            predict_likelihood_parameters=True, show_warnings=False, **self.predict_kwargs(),
+            show_warnings=False, **self.predict_kwargs(),
+            **({"num_samples": paths} if paths else {"predict_likelihood_parameters": True}),
         )
+        if paths:  # (time, component, sample) -> (time, quantile)
+            return np.stack([np.quantile(p.all_values(copy=False)[:, 0, :], self.quantiles, axis=1).T * c
+                             for p, c in zip(preds, scales, strict=True)])
         return np.stack([p.values(copy=False) * c for p, c in zip(preds, scales, strict=True)])

@@ -13,20 +13,31 @@ from workbench.forecast.base import GlobalDarts, register
 from workbench.forecast.series import SeriesSet
 
 
-def _lagged_kwargs(data: SeriesSet, lags: int, lags_past: int, horizon: int, multi_models: bool = False) -> dict:
-    """``multi_models=False``: one model for every step, trained to forecast ``horizon``
-    steps ahead (Darts then feeds each step the lags that end ``horizon`` steps before it);
-    ``True``: one model per step, each with the latest lags, ``horizon`` times the fitting."""
+def target_lags(lags: int, seasonal: list[int] | tuple[int, ...] = ()) -> int | list[int]:
+    """Darts' ``lags``: the last ``lags`` periods, plus the ``seasonal`` ones further back."""
+    extra = sorted({int(k) for k in seasonal if int(k) > lags})
+    return lags if not extra else [-k for k in [*extra[::-1], *range(lags, 0, -1)]]
+
+
+def _lagged_kwargs(data: SeriesSet, lags: int | list[int], lags_past: int, horizon: int,
+                   strategy: str = "direct") -> dict:
+    """Darts' settings for a ``strategy`` (``forecast.lightgbm.strategy``): ``direct``, one
+    model for every step trained to forecast ``horizon`` steps ahead (Darts then feeds each
+    step the lags that end ``horizon`` steps before it); ``per_step``, one model per step, each
+    with the latest lags, ``horizon`` times the fitting; ``recursive``, one model one step ahead
+    (the forecast then feeds itself step by step; no past covariates, unknown after the origin)."""
     # Darts counts future lags from the first step of the chunk, and with one model for all
     # steps shifts each step's features back by horizon - 1: lag horizon - 1 is the step's own
     # value. With one model per step, each sees the whole horizon's known-future values.
-    future_lags = list(range(horizon)) if multi_models else [horizon - 1]
+    recursive = strategy == "recursive"
+    chunk = 1 if recursive else horizon
+    future_lags = list(range(horizon)) if strategy == "per_step" else [chunk - 1]
     return dict(
         lags=lags,
-        lags_past_covariates=lags_past if (data.past is not None and lags_past > 0) else None,
+        lags_past_covariates=lags_past if (data.past is not None and lags_past > 0 and not recursive) else None,
         lags_future_covariates=future_lags if data.future is not None else None,
-        output_chunk_length=horizon,
-        multi_models=multi_models,
+        output_chunk_length=chunk,
+        multi_models=strategy == "per_step",
     )
 
 
@@ -66,19 +77,26 @@ class LightGBMGlobal(LaggedFeatures):
     """One LightGBM quantile model per quantile over all series (Darts ``LightGBMModel``)."""
 
     def _lags_past(self) -> int:
-        return self.cfg.lightgbm.lags_past_covariates
+        lc = self.cfg.lightgbm
+        return 0 if lc.strategy == "recursive" else lc.lags_past_covariates
 
     @property
     def min_history(self) -> int:
         lc = self.cfg.lightgbm  # the longest lag, of the target or of a past covariate, plus one horizon
-        return max(self.cfg.season_length, max(lc.lags, lc.lags_past_covariates) + self.cfg.horizon) + 1
+        longest = max(lc.lags, *lc.seasonal_lags, self._lags_past())
+        return max(self.cfg.season_length, longest + self.cfg.horizon) + 1
+
+    def sample_paths(self) -> int:
+        lc = self.cfg.lightgbm
+        return lc.sample_paths if lc.strategy == "recursive" else 0
 
     def build(self, data, horizon):
         from darts.models import LightGBMModel
 
         lc = self.cfg.lightgbm
         return LightGBMModel(
-            **_lagged_kwargs(data, lc.lags, lc.lags_past_covariates, horizon, lc.multi_models),
+            **_lagged_kwargs(data, target_lags(lc.lags, lc.seasonal_lags), lc.lags_past_covariates, horizon,
+                             lc.strategy),
             likelihood="quantile",
             quantiles=self.quantiles,
             n_estimators=lc.n_estimators,

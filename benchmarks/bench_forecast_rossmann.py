@@ -1,0 +1,99 @@
+"""Daily retail data the workbench was not tuned on: the Rossmann store files.
+
+    python benchmarks/bench_forecast_rossmann.py [--path DIR] [--variants a,b,...] [--windows N]
+
+Loaded as a user would, with ``data=panel`` overrides only (``OVERRIDES``): 82 stores
+with a full history (``data.validation.min_periods``), ``Open``, ``Promo`` and
+``SchoolHoliday`` as known-future covariates, the store attributes as static ones, and
+closed days (``Open = 0``) as a ``closed`` column, on which every forecast is zero. The
+last 42 days are held out; MASE is scaled by each series' in-sample seasonal-naive MAE
+with season 7, the setting of the reference numbers in ``../shared/data/README.md``
+(seasonal naive 0.635, a plain global LightGBM 0.269). Each variant is a LightGBM
+configuration (``VARIANTS``); ``--windows`` backtest origins before the hold-out rank
+them. Prints a markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import polars as pl
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from workbench.config import compose, section  # noqa: E402
+from workbench.data import load_data, validate_panel  # noqa: E402
+from workbench.forecast import leaderboard, per_series_scores, run_backtest  # noqa: E402
+
+
+def overrides(path: str) -> list[str]:
+    return [
+        "data=panel", f"data.path={path}/train.csv", "data.columns.item_id=Store", "data.columns.date=Date",
+        "data.columns.demand=Sales", "+data.columns.open=Open", "+data.columns.promo=Promo",
+        "+data.columns.school_holiday=SchoolHoliday", "data.known_future=[open,promo,school_holiday]",
+        f"data.static_path={path}/store.csv", "data.static_columns.item_id=Store",
+        "+data.static_columns.store_type=StoreType", "+data.static_columns.assortment=Assortment",
+        "+data.static_columns.competition_distance=CompetitionDistance", "+data.static_columns.promo2=Promo2",
+        "data.validation.min_periods=941", "data.validation.missing_dates=zero", "data.holiday_country=DE",
+        "forecast.horizon=42", "forecast.season_length=7", "forecast.train_window=null",
+        "forecast.lightgbm.max_samples_per_ts=null", "forecast.lightgbm.lags_past_covariates=0",
+    ]
+
+
+SEASONAL = "[21,28,35,42,49,56]"
+VARIANTS = {
+    "seasonal_naive": ["forecast.models=[seasonal_naive]"],
+    "lightgbm direct; lags 28 (default)": ["forecast.models=[lightgbm]"],
+    "lightgbm direct; lags 14 + weekly to 56": ["forecast.models=[lightgbm]", "forecast.lightgbm.lags=14",
+                                                f"forecast.lightgbm.seasonal_lags={SEASONAL}"],
+    "lightgbm recursive; lags 14 + weekly to 56": ["forecast.models=[lightgbm]", "forecast.lightgbm.lags=14",
+                                                   f"forecast.lightgbm.seasonal_lags={SEASONAL}",
+                                                   "forecast.lightgbm.strategy=recursive"],
+    "lightgbm recursive; 400 trees": ["forecast.models=[lightgbm]", "forecast.lightgbm.lags=14",
+                                      f"forecast.lightgbm.seasonal_lags={SEASONAL}",
+                                      "forecast.lightgbm.strategy=recursive", "forecast.lightgbm.n_estimators=400",
+                                      "forecast.lightgbm.learning_rate=0.05"],
+}
+
+
+def with_closed(panel):
+    """``Open = 0`` as the known-future ``closed`` column (1: closed)."""
+    demand = panel.demand.with_columns((1 - pl.col("open")).alias("closed"))
+    return validate_panel(replace(panel, demand=demand, known_future=(*panel.known_future, "closed")))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--path", default=str(ROOT.parent / "shared" / "data" / "rossmann_subset_100stores"))
+    ap.add_argument("--variants", default=",".join(VARIANTS))
+    ap.add_argument("--windows", type=int, default=2)
+    args = ap.parse_args()
+    base = overrides(args.path) + [f"forecast.n_backtest_windows={args.windows}"]
+    panel = with_closed(load_data(section(compose(base), "data")))
+    print(f"{panel.n_series} stores x {panel.dates.len()} days", flush=True)
+    rows = []
+    for name in args.variants.split(","):
+        fc = section(compose([*base, *VARIANTS[name]]), "forecast")
+        t = time.perf_counter()
+        result = run_backtest(panel, fc, progress=False)
+        seconds = time.perf_counter() - t
+        board = leaderboard(per_series_scores(result.forecasts, panel, fc.season_length, fc.quantiles),
+                            result.timings)
+        r = board.row(0, named=True)
+        rows.append((name, r["MASE"], r["holdout_MASE"], r["holdout_WAPE"], r["holdout_pinball"],
+                     r["holdout_coverage"], seconds))
+        print(f"done {name}: hold-out MASE {r['holdout_MASE']:.3f}", flush=True)
+    print(f"\nhold-out: the last {fc.horizon} days; backtest: {args.windows} origins before it\n")
+    print("| configuration | backtest MASE | hold-out MASE | WAPE | scaled pinball | coverage 90% | seconds |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for name, back, mase, wape, pin, cov, sec in rows:
+        print(f"| {name} | {back:.3f} | {mase:.3f} | {wape:.1%} | {pin:.3f} | {cov:.1%} | {sec:.0f} |")
+
+
+if __name__ == "__main__":
+    main()
