@@ -72,6 +72,13 @@ def test_views_must_end_at_one_cutoff(fcfg):
         MODELS["tsb"](fcfg).forecast(mixed, 3)
 
 
+@pytest.mark.parametrize("name", ["alpha_d", "alpha_p"])
+def test_smoothing_weights_outside_0_1_are_named(name, fcfg):
+    setattr(fcfg.intermittent, name, 1.5)
+    with pytest.raises(ValueError, match=rf"forecast.intermittent.{name}=1.5; expected a smoothing weight in \(0, 1\]"):
+        MODELS["croston"](fcfg)
+
+
 def test_a_local_model_that_cannot_fit_says_how_many_fell_back_and_why(fcfg):
     forecaster = MODELS["seasonal_naive"](fcfg)
     forecaster.forecast(series_set([[float(t % 7) for t in range(30)], [1.0] * 8, [2.0] * 9]), 7)

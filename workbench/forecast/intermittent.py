@@ -103,6 +103,10 @@ class Intermittent(Forecaster):
         super().__init__(cfg)
         if method not in ("croston", "tsb"):
             raise ValueError(f"intermittent method {method!r}; expected 'croston' or 'tsb'")
+        for name in ("alpha_d", "alpha_p"):
+            alpha = getattr(cfg.intermittent, name)
+            if not 0.0 < alpha <= 1.0:
+                raise ValueError(f"forecast.intermittent.{name}={alpha}; expected a smoothing weight in (0, 1]")
         self.method = method
         self.point: np.ndarray | None = None
         self.notes: list[str] = []
