@@ -46,6 +46,13 @@ class LocalDarts(Forecaster):
         self.factory = factory
         self.notes: list[str] = []
 
+    @property
+    def min_history(self) -> int:
+        """A season plus one, and at least what the Darts model fits on (its
+        ``min_train_series_length``): a shorter series waits for a later origin instead of
+        falling back."""
+        return max(super().min_history, int(self.factory(1).min_train_series_length))
+
     def forecast(self, data: SeriesSet, horizon: int) -> np.ndarray:
         n_q = len(self.quantiles)
         jobs = (delayed(_fit_predict_local)(self.factory, s, horizon, n_q) for s in data.target)
