@@ -144,6 +144,7 @@ class Intermittent(Forecaster):
         return np.repeat(q[:, None, :], horizon, axis=1)
 
     def _notes(self, no_sale: int, negative: int, n_series: int) -> list[str]:
+        """What the fit read differently from a plain series, counted, for the backtest's notes."""
         notes = []
         if no_sale:
             notes.append(f"{self.method}: {no_sale} of {n_series} series had no sale in their window; forecast zero")
