@@ -1,67 +1,77 @@
 """Local statistical models: one statsforecast model per series, through Darts, fitted in parallel.
 
 Each entry is a factory of a Darts ``StatsForecastModel`` with quantiles that :class:`LocalDarts`
-fits per series with joblib. Models without intervals of their own (Croston, TSB) get
-statsforecast's conformal intervals.
+fits per series with joblib. The intermittent-demand models (Croston, TSB) are fitted over all
+series at once by :class:`~workbench.forecast.intermittent.Intermittent`, with quantiles from
+their own occurrence and size distributions.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 
 import numpy as np
 from joblib import Parallel, delayed
 
 from workbench.forecast.base import Forecaster, quiet, register
+from workbench.forecast.intermittent import Intermittent
 from workbench.forecast.series import SeriesSet
 
 
-def _fit_predict_local(factory, series, horizon: int, n_q: int) -> tuple[np.ndarray, bool]:
+def _fit_predict_local(factory, series, horizon: int, n_q: int) -> tuple[np.ndarray, str | None]:
     """Fit one series; a series the model cannot fit (too short, singular) gets its
-    last value as a flat forecast, and the caller counts it."""
+    last value as a flat forecast, and the reason goes back to the caller, which counts it."""
     quiet()
     model = factory(horizon)
     try:
         model.fit(series)
         pred = model.predict(horizon, predict_likelihood_parameters=True)
-        return pred.values(copy=False).reshape(horizon, n_q), False
-    except (ValueError, np.linalg.LinAlgError):
+        return pred.values(copy=False).reshape(horizon, n_q), None
+    except (ValueError, np.linalg.LinAlgError) as err:
         last = float(series.values()[-1, 0])
-        return np.full((horizon, n_q), last), True
+        reason = str(err).split(" but ")[0] if "Train series only contains" in str(err) else type(err).__name__
+        return np.full((horizon, n_q), last), f"{reason} ({len(series)} periods)"
 
 
 class LocalDarts(Forecaster):
     """One Darts model per series, fitted in parallel (joblib), with quantiles.
 
-    ``factory(horizon)`` builds an unfitted model.
+    ``factory(horizon)`` builds an unfitted model. After each :meth:`forecast`, ``notes``
+    says how many series fell back to a flat last-value forecast, and why.
     """
 
     def __init__(self, cfg, factory: Callable[[int], object]) -> None:
         super().__init__(cfg)
         self.factory = factory
+        self.notes: list[str] = []
+
+    @property
+    def min_history(self) -> int:
+        """A season plus one, and at least what the Darts model fits on (its
+        ``min_train_series_length``): a shorter series waits for a later origin instead of
+        falling back."""
+        return max(super().min_history, int(self.factory(1).min_train_series_length))
 
     def forecast(self, data: SeriesSet, horizon: int) -> np.ndarray:
         n_q = len(self.quantiles)
         jobs = (delayed(_fit_predict_local)(self.factory, s, horizon, n_q) for s in data.target)
         out = Parallel(n_jobs=self.cfg.n_jobs, batch_size=16)(jobs)
-        self.fallbacks += sum(failed for _, failed in out)
+        reasons = Counter(reason for _, reason in out if reason)
+        self.fallbacks += sum(reasons.values())
+        self.notes = [f"{n} of {len(out)} series fell back to their last value: {reason}"
+                      for reason, n in reasons.most_common()]
         return np.stack([values for values, _ in out])
 
 
-def _statsforecast(cfg, model: str, conformal: bool = False, **kwargs) -> LocalDarts:
-    """A statsforecast model through Darts' ``StatsForecastModel``; ``conformal`` adds
-    statsforecast's conformal intervals for models without their own."""
+def _statsforecast(cfg, model: str, **kwargs) -> LocalDarts:
+    """A statsforecast model with intervals of its own, through Darts' ``StatsForecastModel``."""
     from darts.models import StatsForecastModel
 
     quantiles = sorted(cfg.quantiles)
 
     def factory(horizon: int):
-        extra = {}
-        if conformal:
-            from statsforecast.utils import ConformalIntervals
-
-            extra["prediction_intervals"] = ConformalIntervals(h=horizon, n_windows=cfg.conformal.n_windows)
-        return StatsForecastModel(model=model, model_kwargs={**kwargs, **extra}, quantiles=quantiles)
+        return StatsForecastModel(model=model, model_kwargs=kwargs, quantiles=quantiles)
 
     return LocalDarts(cfg, factory)
 
@@ -92,13 +102,13 @@ def theta(cfg) -> Forecaster:
 
 @register("croston")
 def croston(cfg) -> Forecaster:
-    """Croston with the Syntetos-Boylan bias correction (SBA), conformal intervals."""
-    return _statsforecast(cfg, "CrostonSBA", conformal=True)
+    """Croston with the Syntetos-Boylan bias correction (SBA): smoothed sale size over smoothed
+    interval between sales (``forecast.intermittent.alpha_d`` and ``alpha_p``)."""
+    return Intermittent(cfg, "croston")
 
 
 @register("tsb")
 def tsb(cfg) -> Forecaster:
     """Teunter-Syntetos-Babai: smooths demand size and demand probability, so an item
-    that stops selling decays towards zero; conformal intervals."""
-    ic = cfg.intermittent
-    return _statsforecast(cfg, "TSB", conformal=True, alpha_d=ic.alpha_d, alpha_p=ic.alpha_p)
+    that stops selling decays towards zero."""
+    return Intermittent(cfg, "tsb")
