@@ -72,18 +72,17 @@ class ConformalConfig:
     """Intervals for point forecasters, from their own recent errors."""
 
     cal_length: int = 8  # calibration forecasts per series (Darts' conformal models)
-    n_windows: int = 2  # cross-validation windows of statsforecast's conformal intervals
     moving_average_window: int = 28
 
 
 @dataclass
 class IntermittentConfig:
-    alpha_d: float = 0.1  # TSB smoothing of the demand size
-    alpha_p: float = 0.1  # TSB smoothing of the demand probability
+    alpha_d: float = 0.1  # smoothing of the sale size (Croston, TSB)
+    # smoothing of the gap between sales (Croston; its SBA factor is 1 - alpha_p / 2) and of the
+    # sale probability (TSB)
+    alpha_p: float = 0.1
 
 
-# The torch models' own hyper-parameters, passed to the Darts constructor as they are
-# (field names are Darts' argument names).
 @dataclass
 class TFTConfig:
     """Darts ``TFTModel``."""

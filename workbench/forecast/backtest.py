@@ -137,8 +137,9 @@ def run_backtest(panel: DemandPanel, cfg: ForecastConfig, progress: bool = True,
         values = model.forecast(view, cfg.horizon)
         seconds = time.perf_counter() - t0
         frame = forecasts_frame(
-            view.keys, values, cutoff + step, step, name, cutoff, quantiles
+            view.keys, values, cutoff + step, step, name, cutoff, quantiles, point=model.point
         ).with_columns(pl.lit(window).alias("window"))
+        notes.extend(f"{name}, {window} origin {cutoff}: {note}" for note in model.notes)
         frames.append(zero_when_closed(frame, panel, quantiles))
         if save_dir is not None and (window, cutoff) == orig.all[-1]:  # the model's last origin
             save_forecasts(pl.concat(frames[-len(orig.all):]), Path(save_dir), name)

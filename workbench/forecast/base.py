@@ -58,6 +58,10 @@ class Forecaster(ABC):
         self.quantiles = sorted(cfg.quantiles)
         self.fallbacks = 0  # series that got a flat last-value forecast instead
         self.epoch_seconds: list[float] = []  # torch models: seconds per training epoch
+        # set by each forecast(): the model's own point forecast [series, step] (None: the
+        # median quantile stands for it), and what the fit did that a reader should know
+        self.point: np.ndarray | None = None
+        self.notes: list[str] = []
 
     @property
     def min_history(self) -> int:

@@ -13,7 +13,7 @@ Adding a model is one registry entry:
 
 Every model is probabilistic: natively (statistical intervals, quantile
 regression), or through conformal prediction around a point model (Darts'
-``ConformalNaiveModel``, statsforecast's conformal intervals for Croston and TSB).
+``ConformalNaiveModel``; Croston and TSB's from the sale probability and pooled sale sizes).
 
 The models live by job: the contract, the registry and the global base class in
 :mod:`~workbench.forecast.base`, the per-series statistical models in
