@@ -62,7 +62,8 @@ def holidays_from_file(panel: DemandPanel, df: pl.DataFrame, cfg) -> tuple[pl.Da
         if absent:
             raise PanelError(f"data.holidays_columns.{absent[0]}: the panel has no column {absent[0]!r};"
                              f" expected one of {[*df.columns, *panel.static.columns]}")
-        frame = df.join(panel.static.select([*panel.static_keys, *need]), on=panel.static_keys, how="left", maintain_order="left")
+        static = panel.static.select([*panel.static_keys, *need])
+        frame = df.join(static, on=panel.static_keys, how="left", maintain_order="left")
     text = [pl.col(k).cast(pl.String) for k in keys]
     days = table.select(DATE, *text).unique().with_columns(pl.lit(1.0).alias("holiday"))
     flag = (frame.select(DATE, *text).join(days, on=[DATE, *keys], how="left", maintain_order="left")

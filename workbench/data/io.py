@@ -68,17 +68,7 @@ def read_csv_text(
     else:
         raw = p.read_bytes()
         if cut is not None:
-            offset, fields, expected = cut
-            line = raw[:offset].count(b"\n") + 1
-            text = raw[offset:].decode(encoding, errors="replace")
-            if truncated_last_line != "drop":
-                raise PanelError(
-                    f"{p}: the last line (line {line}) is cut off: {text!r} has {fields} of the header's"
-                    f" {expected} fields (or an open quote) and no line break; set"
-                    " data.validation.truncated_last_line=drop to leave it out (counted in the data report)"
-                )
-            raw = raw[:offset]
-            repairs["truncated_last_line"] = line
+            raw = _without_cut_line(p, raw, cut, encoding, truncated_last_line, repairs)
         if raw.startswith(b"\xef\xbb\xbf"):
             raw = raw[3:]
             repairs["bom"] = True
@@ -150,6 +140,24 @@ def _cut_last_line(p: Path, head: bytes, encoding: str) -> tuple[int, int, int] 
     last = tail[start:]
     n, expected = fields(last), fields(header)
     return (offset, n, expected) if last.count(b'"') % 2 or n < expected else None
+
+
+def _without_cut_line(
+    p: Path, raw: bytes, cut: tuple[int, int, int], encoding: str, policy: str, repairs: dict[str, Any]
+) -> bytes:
+    """``raw`` without its cut-off last line (``cut`` from :func:`_cut_last_line`), its line number
+    recorded in ``repairs``; raises naming the line unless ``policy`` is ``drop``."""
+    offset, fields, expected = cut
+    line = raw[:offset].count(b"\n") + 1
+    if policy != "drop":
+        text = raw[offset:].decode(encoding, errors="replace")
+        raise PanelError(
+            f"{p}: the last line (line {line}) is cut off: {text!r} has {fields} of the header's"
+            f" {expected} fields (or an open quote) and no line break; set"
+            " data.validation.truncated_last_line=drop to leave it out (counted in the data report)"
+        )
+    repairs["truncated_last_line"] = line
+    return raw[:offset]
 
 
 def _retyped(err: Exception, overrides: dict[str, Any] | None) -> dict[str, Any] | None:
