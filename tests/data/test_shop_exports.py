@@ -84,6 +84,20 @@ def test_holidays_file_of_the_data_per_store(stores_csv, tmp_path):
                           "data.holidays_columns.date=day"))
 
 
+def test_holidays_file_per_region_of_the_static_table(stores_csv, tmp_path):
+    (tmp_path / "stores.csv").write_text("Store,State\n1,BY\n2,NW\n")
+    (tmp_path / "holidays.csv").write_text("date,state\n2024-01-06,BY\n2024-02-01,NW\n2024-02-02,BY\n")
+    p = load_data(_stores(stores_csv, f"data.static_path={tmp_path / 'stores.csv'}", "data.static_columns.item_id=Store",
+                          "+data.static_columns.region=State", f"data.holidays_path={tmp_path / 'holidays.csv'}",
+                          "+data.holidays_columns.region=state"))
+    flagged = p.demand.filter(pl.col("holiday") == 1).select("item_id", "date").sort("item_id", "date")
+    assert flagged.rows() == [("1", date(2024, 1, 6)), ("1", date(2024, 2, 2)), ("2", date(2024, 2, 1))]
+    assert "region" not in p.demand.columns  # the static column is only looked up
+    with pytest.raises(PanelError, match=r"data.holidays_path=.* is set but the data has its own holiday column"):
+        load_data(_stores(stores_csv, "+data.columns.holiday=StateHoliday",
+                          f"data.holidays_path={tmp_path / 'holidays.csv'}"))
+
+
 def test_holiday_country_takes_a_subdivision(stores_csv):
     national = load_data(_stores(stores_csv, "data.holiday_country=DE")).demand
     bavaria = load_data(_stores(stores_csv, "data.holiday_country=DE-BY")).demand

@@ -83,6 +83,9 @@ def add_calendar_and_price_features(panel: DemandPanel, cfg) -> DemandPanel:
     if holidays_path and cfg.holiday_country:
         raise PanelError(f"data.holidays_path={holidays_path!r} and data.holiday_country={cfg.holiday_country!r}"
                          " are both set; expected one source of holidays (set the other to null)")
+    if "holiday" in df.columns and holidays_path:
+        raise PanelError(f"data.holidays_path={holidays_path!r} is set but the data has its own holiday column;"
+                         " expected one source of holidays (set data.holidays_path=null)")
     if "holiday" not in df.columns and holidays_path:
         df, entry = holidays_from_file(panel, df, cfg)
         panel = panel.with_log(**entry)
