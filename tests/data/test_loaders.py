@@ -162,7 +162,7 @@ def test_date_format_is_detected_from_the_values_and_logged(tmp_path, unformatte
         assert p.demand["date"].to_list() == days, name
         entry = next(e for e in p.log if e["step"] == "date_format")
         assert entry == {"step": "date_format", "action": "detected", "column": "day", "format": fmt, "rows": 20,
-                         **({"proof": proof} if proof else {})}, name
+                         **({"proof": proof, "ambiguous_values": 12} if proof else {})}, name
     # a format that is set is used as it is, and not logged as detected
     p = load_data(unformatted(_dated(tmp_path, "eu.csv", cases["eu.csv"][0]), "data.date_format=%d/%m/%Y"))
     assert p.demand["date"].to_list() == days

@@ -126,7 +126,11 @@ def test_transaction_log_aggregates_to_daily_demand(tmp_path):
     assert p.demand["demand"].sum() == sold["Quantity"].sum()
     assert p.keys == ("item_id",)
     assert {"orders", "customers"} == set(p.past_covariates)
-    assert p.known_future == ("price", "holiday", "price_index", "promo")  # shared features added
+    # shared features added; no holidays: an export of unknown origin has no country
+    assert p.known_future == ("price", "price_index", "promo")
+    uk = load_data(_data("data=transactions", f"data.path={path}", "data.holiday_country=GB"))
+    assert uk.known_future == ("price", "holiday", "price_index", "promo")
+    assert uk.demand.filter(pl.col("date") == date(2010, 12, 27))["holiday"].min() == 1  # Christmas (observed)
     steps = {e["step"]: e for e in p.log}
     assert steps["returns"]["cancelled_lines"] > 0 and steps["returns"]["action"] == "drop"
     assert p.demand.select(pl.all().null_count()).sum_horizontal().item() == 0
@@ -201,7 +205,7 @@ def test_transaction_log_empty_file(tmp_path):
 
 def test_shared_features_holidays_and_promotions(tmp_path):
     path = write_transactions(tmp_path / "orders.csv")
-    p = load_data(_data("data=transactions", f"data.path={path}"))
+    p = load_data(_data("data=transactions", f"data.path={path}", "data.holiday_country=GB"))
     christmas = p.demand.filter(pl.col("date") == date(2010, 12, 25))
     assert christmas.height and (christmas["holiday"] == 1).all()  # GB holidays from the holidays package
     assert p.demand.filter(pl.col("date") == date(2010, 12, 14))["holiday"].max() == 0

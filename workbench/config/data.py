@@ -53,6 +53,20 @@ class MarkdownMissing(StrEnum):
     keep = "keep"  # left missing: data.validation.missing_covariates applies
 
 
+class TruncatedLastLine(StrEnum):
+    """A CSV whose last line was cut off (fewer fields than the header, or an open quote)."""
+
+    error = "error"
+    drop = "drop"  # the broken line is left out, and counted
+
+
+class MissingOrders(StrEnum):
+    """Order lines whose order is absent from ``data.orders_path``."""
+
+    error = "error"
+    drop = "drop"  # left out, and counted
+
+
 class Returns(StrEnum):
     """Cancellations and negative order lines of a transaction log."""
 
@@ -70,8 +84,11 @@ class ValidationPolicy:
     negative_demand: NegativeDemand = NegativeDemand.error
     missing_dates: MissingDates = MissingDates.error
     missing_covariates: MissingCovariates = MissingCovariates.error
-    # series observed in fewer periods than this (rows with demand) are dropped, and counted
+    # series observed in fewer periods than this (rows with demand) are dropped, and counted:
+    # the way to leave out series with a long gap or a short history
     min_periods: int = 0
+    truncated_last_line: TruncatedLastLine = TruncatedLastLine.error  # CSV files read as text
+    missing_orders: MissingOrders = MissingOrders.error  # transaction logs with data.orders_path
 
 
 @dataclass
@@ -86,7 +103,14 @@ class DataConfig:
     preprocess: list[str] = field(default_factory=list)
     outlier_k: float = 6.0  # robust standard deviations beyond which demand is an outlier
     censoring_alpha: float = 1e-3  # a zero run less likely than this is suspected censoring
-    holiday_country: str | None = None  # holidays package country code where the data has no holiday flag
+    # holidays package country where the data has no holiday column, optionally with its
+    # subdivision: "DE", "DE-BY", "US-CA", "GB-ENG"; never defaulted for data of unknown origin
+    holiday_country: str | None = None
+    # or a CSV of the data's own holidays: one row per holiday date (and region); ``date`` names
+    # its date column, any other entry ``<panel or static column>: <file column>`` a key matched
+    # against the panel, e.g. {date: day, item_id: Store}
+    holidays_path: str | None = None
+    holidays_columns: dict[str, str] = field(default_factory=lambda: {"date": "date"})
     promo_threshold: float = 0.1  # a price this far below the regular price is a promotion
     regular_price_window: int = 56  # periods of history whose highest price is the regular price
 
@@ -162,6 +186,13 @@ class TransactionsDataConfig(DataConfig):
             "unit_price": "UnitPrice",
         }
     )
+    # a second file of orders (one row per order) whose columns the mapping may name too,
+    # joined to the lines on ``orders_key`` (its column) = ``columns.order_id`` (the lines')
+    orders_path: str | None = None
+    orders_key: str | None = None  # None: the lines' order id column name
+    units_per_line: float | None = None  # set (e.g. 1) where each line is that many units: no quantity column
+    status_column: str | None = None  # an order status column (in either file), e.g. order_status
+    cancelled_statuses: list[str] = field(default_factory=lambda: ["canceled", "cancelled"])
     customer_column: str | None = "CustomerID"
     channel_column: str | None = None  # e.g. Country or a sales-channel column
     cancellation_prefix: str | None = "C"  # order ids starting with it are cancellations
@@ -180,7 +211,9 @@ class PanelFileConfig(DataConfig):
     date_format: str | None = None  # strptime format; None: detected from the values (ISO, day- or month-first), and logged
     encoding: str = "utf-8"  # of CSV files, e.g. latin-1
     frequency: str = "1d"  # polars duration string: 1d, 1w
-    # canonical name -> column name in the file
+    # canonical name -> column name in the file; the canonical names are
+    # workbench.data.schema.PANEL_COLUMNS (item_id, date, demand, price, promo, holiday, closed,
+    # stock_on_hand); any other is refused
     columns: dict[str, str] = field(
         default_factory=lambda: {"item_id": "item_id", "date": "date", "demand": "demand"}
     )
@@ -188,6 +221,11 @@ class PanelFileConfig(DataConfig):
     known_future: list[str] = field(default_factory=list)
     past_covariates: list[str] = field(default_factory=list)
     static_columns: dict[str, str] = field(default_factory=lambda: {"item_id": "item_id"})
+    # values of the ``closed`` column that mean closed (compared as numbers where the column
+    # is numeric): ["1"] for a closed flag, ["0"] for an Open flag
+    closed_values: list[str] = field(default_factory=lambda: ["1"])
+    # values of a text ``holiday`` column that mean no holiday (e.g. Rossmann's "0")
+    no_holiday_values: list[str] = field(default_factory=lambda: ["0", ""])
 
 
 # ------------------------------------------------------------------ the registry

@@ -79,11 +79,14 @@ def _hint(values: pl.Series, first_bad: str, used: str | None) -> str:
     return f"{first_bad!r} is not a date in any format tried; {most}: correct it and set data.date_format='{best}'"
 
 
-def _order_proof(values: pl.Series, fmt: str) -> str | None:
-    """The first value that the other order (``%d`` and ``%m`` swapped) cannot read."""
+def _order_proof(values: pl.Series, fmt: str) -> tuple[str | None, int]:
+    """The first value that the other order (``%d`` and ``%m`` swapped) cannot read, and how
+    many of ``values`` read both ways (decided by the others, not by themselves)."""
     swapped = fmt.replace("%d", "%_").replace("%m", "%d").replace("%_", "%m")
-    unread = values.rename("value").to_frame().filter(~_reads(swapped))
-    return unread["value"][0] if unread.height else None
+    both = _reads(swapped)
+    frame = values.rename("value").to_frame()
+    unread = frame.filter(~both)
+    return (unread["value"][0] if unread.height else None), int(frame.select(both.sum()).item())
 
 
 def parse_dates_logged(
@@ -101,8 +104,9 @@ def parse_dates_logged(
     with or without a time: :data:`DATE_FORMATS`). Values that read both day-first and
     month-first (no field above 12) are refused, never guessed. Returns the frame and, where
     the format was detected, a log entry (step ``date_format``: the format, the rows it read
-    and, for day- or month-first, a value that proves the order); ``None`` where the format
-    was given or the column was typed already.
+    and, for day- or month-first, a value that proves the order and ``ambiguous_values``, the
+    count of distinct values such as ``1/2/2013`` that read both ways and were decided by
+    it); ``None`` where the format was given or the column was typed already.
 
     ``name`` and ``setting`` are the column as the file calls it and the setting that maps it
     (e.g. ``"day"``, ``"data.columns.date"``), for messages.
@@ -166,9 +170,9 @@ def _detect(
         )
     if every:
         family, fmt = next(iter(every.items()))
-        proof = _order_proof(values, fmt) if family != "ISO" else None
+        proof, ambiguous = _order_proof(values, fmt) if family != "ISO" else (None, 0)
         entry = {"step": "date_format", "action": "detected", "column": name, "format": fmt,
-                 **({"proof": proof} if proof else {})}
+                 **({"proof": proof, "ambiguous_values": ambiguous} if proof else {})}
         return fmt, entry, f"format {fmt}"
     if fits:  # the format most values are in; the others are errors
         fmt = max(fits.values(), key=lambda fit: fit[1])[0]

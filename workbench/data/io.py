@@ -9,6 +9,7 @@ their own module, :mod:`workbench.data.dates`.
 
 from __future__ import annotations
 
+import csv
 import io
 import re
 from pathlib import Path
@@ -45,11 +46,14 @@ def read_csv_text(
     null_values: list[str] | None = None,
     schema_overrides: dict[str, Any] | None = None,
     columns: list[str] | None = None,
+    truncated_last_line: str = "error",
 ) -> tuple[pl.DataFrame, dict[str, Any]]:
     """Read a CSV whatever its line endings, BOM or encoding.
 
     Returns the frame and a record of what was repaired: ``bom``, ``line_endings``
-    (``LF``, ``CRLF`` or ``CR``), ``encoding`` and the count of NA strings per column.
+    (``LF``, ``CRLF`` or ``CR``), ``encoding``, the count of NA strings per column and
+    ``truncated_last_line`` (its line number) where a last line cut off in the middle was
+    left out (``data.validation.truncated_last_line=drop``; ``error`` stops with the line).
     """
     p = resolve(path, setting)
     repairs: dict[str, Any] = {"file": p.name, "encoding": encoding}
@@ -57,11 +61,14 @@ def read_csv_text(
         head = fh.read(1 << 16)
     if not head.strip():
         raise PanelError(f"{p}: the file is empty; expected a header and rows")
+    cut = _cut_last_line(p, head, encoding)
     plain = encoding.lower().replace("-", "") in ("utf8", "ascii")
-    if plain and b"\r" not in head and not head.startswith(b"\xef\xbb\xbf"):
+    if cut is None and plain and b"\r" not in head and not head.startswith(b"\xef\xbb\xbf"):
         source: Any = p  # the common case: polars reads straight from disk (large files stay fast)
     else:
         raw = p.read_bytes()
+        if cut is not None:
+            raw = _without_cut_line(p, raw, cut, encoding, truncated_last_line, repairs)
         if raw.startswith(b"\xef\xbb\xbf"):
             raw = raw[3:]
             repairs["bom"] = True
@@ -109,6 +116,48 @@ def read_csv_text(
     if na:
         repairs["null_values"] = na
     return df, repairs
+
+
+def _cut_last_line(p: Path, head: bytes, encoding: str) -> tuple[int, int, int] | None:
+    """Where the file's last line starts, its number of fields and the header's, if that line
+    was cut off: the file ends without a line break and the line has fewer fields than the
+    header or an open quote. ``None`` for a whole last line (with or without a line break)."""
+    size = p.stat().st_size
+    with open(p, "rb") as fh:
+        fh.seek(max(0, size - (1 << 16)))
+        tail = fh.read()
+    if tail.endswith((b"\n", b"\r")):
+        return None
+    start = max(tail.rfind(b"\n"), tail.rfind(b"\r")) + 1
+    offset = size - len(tail) + start
+    header = head.splitlines()[0] if head.splitlines() else b""
+    if offset == 0 or start == 0:  # no line break at all, or a last line too long to judge
+        return None
+
+    def fields(line: bytes) -> int:
+        return len(next(csv.reader([line.decode(encoding, errors="replace")]), []))
+
+    last = tail[start:]
+    n, expected = fields(last), fields(header)
+    return (offset, n, expected) if last.count(b'"') % 2 or n < expected else None
+
+
+def _without_cut_line(
+    p: Path, raw: bytes, cut: tuple[int, int, int], encoding: str, policy: str, repairs: dict[str, Any]
+) -> bytes:
+    """``raw`` without its cut-off last line (``cut`` from :func:`_cut_last_line`), its line number
+    recorded in ``repairs``; raises naming the line unless ``policy`` is ``drop``."""
+    offset, fields, expected = cut
+    line = raw[:offset].count(b"\n") + 1
+    if policy != "drop":
+        text = raw[offset:].decode(encoding, errors="replace")
+        raise PanelError(
+            f"{p}: the last line (line {line}) is cut off: {text!r} has {fields} of the header's"
+            f" {expected} fields (or an open quote) and no line break; set"
+            " data.validation.truncated_last_line=drop to leave it out (counted in the data report)"
+        )
+    repairs["truncated_last_line"] = line
+    return raw[:offset]
 
 
 def _retyped(err: Exception, overrides: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -20,6 +20,7 @@ from dataclasses import replace
 import polars as pl
 
 from workbench.data.panel import DATE, DEMAND, DemandPanel
+from workbench.data.schema import CLOSED
 from workbench.registry import Registry
 
 
@@ -35,14 +36,27 @@ def _zero_runs(keys: list[str]) -> list[pl.Expr]:
 def suspected_censoring(demand: pl.DataFrame, keys: list[str], alpha: float = 1e-3) -> pl.DataFrame:
     """Days inside a run of zeros whose probability under the series' usual rate is below
     ``alpha`` (``P(run) = exp(-rate * length)``, rate = mean demand on non-zero days
-    times the share of non-zero days): demand there was likely censored, not absent."""
+    times the share of non-zero days): demand there was likely censored, not absent.
+
+    Closed days (``closed`` = 1 where the panel has that column) are no demand at all: they
+    are left out of the rate and the runs (a run of zeros continues across them), and
+    they are never censored (``_zero`` is null there, so zero shares count open days only)."""
+    df = demand.sort([*keys, DATE])
+    has_closed = CLOSED in df.columns
+    is_closed = (pl.col(CLOSED) == 1).fill_null(False) if has_closed else pl.lit(False)
+    opened = df.filter(~is_closed) if has_closed else df
     rate = pl.col(DEMAND).mean().over(keys)
     min_run = (-math.log(alpha) / rate).ceil()
-    return (
-        demand.sort([*keys, DATE])
-        .with_columns(_zero_runs(keys))
+    flagged = (
+        opened.with_columns(_zero_runs(keys))
         .with_columns((pl.col("_zero") & (pl.col("zero_run") >= min_run) & (rate > 0)).alias("censored"))
     )
+    if not has_closed:
+        return flagged
+    shut = df.filter(is_closed).with_columns(pl.lit(None, dtype=pl.Boolean).alias("_zero"),
+                                             pl.lit(0, dtype=flagged.schema["zero_run"]).alias("zero_run"),
+                                             pl.lit(False).alias("censored"))
+    return pl.concat([flagged, shut]).sort([*keys, DATE])
 
 
 def _robust_centre_scale(keys: list[str]) -> tuple[pl.Expr, pl.Expr]:
@@ -58,11 +72,14 @@ def outlier_mask(k: float, keys: list[str]) -> pl.Expr:
 
 
 def quality_table(panel: DemandPanel, k: float = 6.0, alpha: float = 1e-3) -> pl.DataFrame:
-    """One row per series: zero share, longest zero run, suspected censored days, outliers."""
+    """One row per series: zero share (of open days), longest zero run, suspected censored days,
+    outliers, and closed days where the panel has a ``closed`` column."""
     keys = list(panel.keys)
     flagged = suspected_censoring(panel.demand, keys, alpha).with_columns(outlier_mask(k, keys).alias("outlier"))
+    closed = [(pl.col(CLOSED) == 1).sum().alias("closed_days")] if CLOSED in flagged.columns else []
     out = flagged.group_by(keys).agg(
         pl.len().alias("periods"),
+        *closed,
         pl.col("_zero").mean().alias("zero_share"),
         pl.col("zero_run").max().alias("longest_zero_run"),
         pl.col("censored").sum().alias("censored_days"),

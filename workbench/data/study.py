@@ -118,8 +118,10 @@ def largest_per_abc(classes: pl.DataFrame) -> pl.DataFrame:
 
 def quality_summary(quality: pl.DataFrame, panel: DemandPanel) -> pl.DataFrame:
     """One row of counts over :func:`~workbench.data.quality.quality_table`: series, suspected
-    censoring, outliers, the median longest zero run, and the periods validation filled."""
+    censoring, outliers, the median longest zero run, the periods validation filled and, where
+    the panel marks them, the closed periods (never counted as censoring)."""
     filled = [e for e in panel.log if e["step"] in ("missing_dates", "missing_demand")]
+    closed = {"closed periods": int(quality["closed_days"].sum())} if "closed_days" in quality.columns else {}
     return pl.DataFrame([{
         "series": quality.height,
         "series with suspected censoring": int((quality["censored_days"] > 0).sum()),
@@ -128,6 +130,7 @@ def quality_summary(quality: pl.DataFrame, panel: DemandPanel) -> pl.DataFrame:
         "outlier periods": int(quality["outliers"].sum()),
         "median longest zero run (periods)": float(quality["longest_zero_run"].median()),
         "missing periods filled": int(sum(e.get("rows", 0) for e in filled)),
+        **closed,
     }])
 
 
