@@ -115,14 +115,15 @@ def check_against_data(plain: dict[str, Any], panel) -> None:
     from workbench.forecast.backtest import origins
 
     fc = section(plain, "forecast")
-    min_train = max(make_forecaster(name, fc).min_history for name in fc.models)
-    try:  # the backtest's own rule: horizon x (windows + 1) + the longest history a model needs
-        origins(panel, fc.horizon, fc.n_backtest_windows, min_train)
-    except ValueError as err:
-        raise SettingError(f"{err}: shorten forecast.horizon or forecast.n_backtest_windows") from None
+    experiment = section(plain, "experiment")
+    if "02_forecast" in experiment.notebooks:  # a data study alone needs no forecasting history
+        min_train = max(make_forecaster(name, fc).min_history for name in fc.models)
+        try:  # the backtest's own rule: horizon x (windows + 1) + the longest history a model needs
+            origins(panel, fc.horizon, fc.n_backtest_windows, min_train)
+        except ValueError as err:
+            raise SettingError(f"{err}: shorten forecast.horizon or forecast.n_backtest_windows") from None
 
     an = section(plain, "anomaly")
-    experiment = section(plain, "experiment")
     if "05_anomaly" in experiment.notebooks and "knn" in an.detectors:
         rows = min(stock_sales_features(panel, an.window).height, an.knn.max_rows)
         if an.knn.n_neighbors >= rows:
