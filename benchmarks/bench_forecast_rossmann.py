@@ -2,10 +2,11 @@
 
     python benchmarks/bench_forecast_rossmann.py [--path DIR] [--variants a,b,...] [--windows N]
 
-Loaded as a user would, with ``data=panel`` overrides only (``OVERRIDES``): 82 stores
-with a full history (``data.validation.min_periods``), ``Open``, ``Promo`` and
-``SchoolHoliday`` as known-future covariates, the store attributes as static ones, and
-closed days (``Open = 0``) as a ``closed`` column, on which every forecast is zero. The
+Loaded as ``experiment=rossmann`` loads it (a ``data=panel`` config, ``conf/data/rossmann.yaml``):
+the 83 stores with a full history (``data.validation.min_periods``), ``Promo``,
+``SchoolHoliday`` and the ``StateHoliday`` flags as known-future covariates, the store
+attributes as static ones, and closed days (``Open = 0``) as the ``closed`` column, on which
+every forecast is zero. The
 last 42 days are held out; MASE is scaled by each series' in-sample seasonal-naive MAE
 with season 7, the setting of the reference numbers in ``../shared/data/README.md``
 (seasonal naive 0.635, a plain global LightGBM 0.269). Each variant is a LightGBM
@@ -18,53 +19,47 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
-
-import polars as pl
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from workbench.config import compose, section  # noqa: E402
-from workbench.data import load_data, validate_panel  # noqa: E402
+from workbench.data import load_data  # noqa: E402
 from workbench.forecast import leaderboard, per_series_scores, run_backtest  # noqa: E402
 
 
 def overrides(path: str) -> list[str]:
+    """``experiment=rossmann`` (a ``data=panel`` config: ``conf/data/rossmann.yaml``) with every
+    series' whole history for the global models."""
     return [
-        "data=panel", f"data.path={path}/train.csv", "data.columns.item_id=Store", "data.columns.date=Date",
-        "data.columns.demand=Sales", "+data.columns.open=Open", "+data.columns.promo=Promo",
-        "+data.columns.school_holiday=SchoolHoliday", "data.known_future=[open,promo,school_holiday]",
-        f"data.static_path={path}/store.csv", "data.static_columns.item_id=Store",
-        "+data.static_columns.store_type=StoreType", "+data.static_columns.assortment=Assortment",
-        "+data.static_columns.competition_distance=CompetitionDistance", "+data.static_columns.promo2=Promo2",
-        "data.validation.min_periods=941", "data.validation.missing_dates=zero", "data.holiday_country=DE",
-        "forecast.horizon=42", "forecast.season_length=7", "forecast.train_window=null",
-        "forecast.lightgbm.max_samples_per_ts=null", "forecast.lightgbm.lags_past_covariates=0",
+        "experiment=rossmann", f"data.path={path}/train.csv", f"data.static_path={path}/store.csv",
+        "forecast.train_window=null", "forecast.lightgbm.max_samples_per_ts=null",
+        "forecast.lightgbm.lags_past_covariates=0",
     ]
 
 
 SEASONAL = "[21,28,35,42,49,56]"
 VARIANTS = {
     "seasonal_naive": ["forecast.models=[seasonal_naive]"],
-    "lightgbm direct; lags 28 (default)": ["forecast.models=[lightgbm]"],
+    "lightgbm direct; lags 28 (the workbench default)": ["forecast.models=[lightgbm]", "forecast.lightgbm.lags=28"],
     "lightgbm direct; lags 14 + weekly to 56": ["forecast.models=[lightgbm]", "forecast.lightgbm.lags=14",
                                                 f"forecast.lightgbm.seasonal_lags={SEASONAL}"],
     "lightgbm recursive; lags 14 + weekly to 56": ["forecast.models=[lightgbm]", "forecast.lightgbm.lags=14",
                                                    f"forecast.lightgbm.seasonal_lags={SEASONAL}",
                                                    "forecast.lightgbm.strategy=recursive"],
+    "lightgbm direct; lags 56 (experiment=rossmann)": ["forecast.models=[lightgbm]", "forecast.lightgbm.lags=56"],
+    "lightgbm direct; lags 56 + 91/182/364": ["forecast.models=[lightgbm]", "forecast.lightgbm.lags=56",
+                                               "forecast.lightgbm.seasonal_lags=[91,182,364]"],
+    "lightgbm direct; lags 56; 400 trees": ["forecast.models=[lightgbm]", "forecast.lightgbm.lags=56",
+                                            "forecast.lightgbm.n_estimators=400", "forecast.lightgbm.learning_rate=0.05"],
+    "lightgbm direct; lags 56; 63 leaves": ["forecast.models=[lightgbm]", "forecast.lightgbm.lags=56",
+                                            "forecast.lightgbm.num_leaves=63"],
     "lightgbm recursive; 400 trees": ["forecast.models=[lightgbm]", "forecast.lightgbm.lags=14",
                                       f"forecast.lightgbm.seasonal_lags={SEASONAL}",
                                       "forecast.lightgbm.strategy=recursive", "forecast.lightgbm.n_estimators=400",
                                       "forecast.lightgbm.learning_rate=0.05"],
 }
-
-
-def with_closed(panel):
-    """``Open = 0`` as the known-future ``closed`` column (1: closed)."""
-    demand = panel.demand.with_columns((1 - pl.col("open")).alias("closed"))
-    return validate_panel(replace(panel, demand=demand, known_future=(*panel.known_future, "closed")))
 
 
 def main() -> None:
@@ -74,7 +69,7 @@ def main() -> None:
     ap.add_argument("--windows", type=int, default=2)
     args = ap.parse_args()
     base = overrides(args.path) + [f"forecast.n_backtest_windows={args.windows}"]
-    panel = with_closed(load_data(section(compose(base), "data")))
+    panel = load_data(section(compose(base), "data"))
     print(f"{panel.n_series} stores x {panel.dates.len()} days", flush=True)
     rows = []
     for name in args.variants.split(","):

@@ -145,13 +145,18 @@ class GlobalDarts(Forecaster):
                 model, quantiles=self.quantiles, cal_length=self.cfg.conformal.cal_length,
                 random_state=self.cfg.seed,
             )
-        paths = self.sample_paths()
+        paths, self.point = self.sample_paths(), None
         preds = model.predict(
             horizon, series=target, past_covariates=past, future_covariates=future,
             show_warnings=False, **self.predict_kwargs(),
             **({"num_samples": paths} if paths else {"predict_likelihood_parameters": True}),
         )
         if paths:  # (time, component, sample) -> (time, quantile)
+            # the point forecast: the path the median model makes when fed its own medians
+            # (Darts' one-sample prediction of a quantile model), free of the sampling noise
+            median = model.predict(horizon, series=target, past_covariates=past, future_covariates=future,
+                                   num_samples=1, show_warnings=False, **self.predict_kwargs())
+            self.point = np.stack([m.values(copy=False)[:, 0] * c for m, c in zip(median, scales, strict=True)])
             return np.stack([np.quantile(p.all_values(copy=False)[:, 0, :], self.quantiles, axis=1).T * c
                              for p, c in zip(preds, scales, strict=True)])
         return np.stack([p.values(copy=False) * c for p, c in zip(preds, scales, strict=True)])
