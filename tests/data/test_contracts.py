@@ -4,8 +4,8 @@ from dataclasses import replace
 from datetime import date, timedelta
 
 import polars as pl
-from polars.testing import assert_frame_equal
 import pytest
+from polars.testing import assert_frame_equal
 
 from workbench.data import DemandPanel
 from workbench.data.classes import abc_classes, intermittency_classes, series_classes, xyz_classes
