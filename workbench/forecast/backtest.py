@@ -80,13 +80,21 @@ class BacktestResult:
 CLOSED = "closed"  # a known-future 0/1 column of the panel: 1 where the shop is closed
 
 
-def zero_when_closed(frame: pl.DataFrame, panel: DemandPanel, quantiles: list[float]) -> pl.DataFrame:
-    """``frame``'s mean and quantiles set to zero on the days the panel marks closed."""
+def closed_days(panel: DemandPanel) -> pl.DataFrame | None:
+    """The (series, date) rows the panel marks closed, once per backtest; ``None`` without a
+    ``closed`` column."""
     if CLOSED not in panel.demand.columns:
-        return frame
+        return None
     keys = list(panel.keys)
-    closed = (panel.demand.filter(pl.col(CLOSED) == 1).select([*keys, DATE])
-              .with_columns(*[pl.col(k).cast(frame.schema[k]) for k in keys], pl.lit(True).alias("_closed")))
+    return panel.demand.filter(pl.col(CLOSED) == 1).select([*keys, DATE]).with_columns(pl.lit(True).alias("_closed"))
+
+
+def zero_when_closed(frame: pl.DataFrame, closed: pl.DataFrame | None, quantiles: list[float]) -> pl.DataFrame:
+    """``frame``'s mean and quantiles set to zero on the ``closed`` days (:func:`closed_days`)."""
+    if closed is None:
+        return frame
+    keys = [c for c in closed.columns if c not in (DATE, "_closed")]
+    closed = closed.with_columns(*[pl.col(k).cast(frame.schema[k]) for k in keys])
     values = ["mean", *[quantile_column(q) for q in quantiles]]
     return (frame.join(closed, on=[*keys, DATE], how="left")
             .with_columns([pl.when(pl.col("_closed")).then(0.0).otherwise(pl.col(c)).alias(c) for c in values])
@@ -118,6 +126,7 @@ def run_backtest(panel: DemandPanel, cfg: ForecastConfig, progress: bool = True,
     data = to_series_set(panel)
     step = period(panel)
     starts = [s.start_time() for s in data.target]
+    closed = closed_days(panel)
     frames, timings = [], []
     tasks = [(name, window, cutoff) for name in cfg.models for window, cutoff in orig.all]
     bar = progress_bar(tasks, desc="backtest", disable=not progress, unit="fit")
@@ -140,7 +149,7 @@ def run_backtest(panel: DemandPanel, cfg: ForecastConfig, progress: bool = True,
             view.keys, values, cutoff + step, step, name, cutoff, quantiles, point=model.point
         ).with_columns(pl.lit(window).alias("window"))
         notes.extend(f"{name}, {window} origin {cutoff}: {note}" for note in model.notes)
-        frames.append(zero_when_closed(frame, panel, quantiles))
+        frames.append(zero_when_closed(frame, closed, quantiles))
         if save_dir is not None and (window, cutoff) == orig.all[-1]:  # the model's last origin
             save_forecasts(pl.concat(frames[-len(orig.all):]), Path(save_dir), name)
         timings.append(

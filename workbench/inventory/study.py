@@ -140,8 +140,10 @@ def run_inventory_study(
         start = make_policies(["RS_quantile"])[0].levels(inputs[plan_model])["S"][:, 0]
         notes.append("The data records no stock: every policy starts at the best forecaster's (R,S) level.")
 
+    lead = econ.get_column("lead_time").to_numpy()
+
     def run(policy: Policy, case_pack: np.ndarray | None = None) -> SimResult:
-        return simulate(w.demand, start, econ.get_column("lead_time").to_numpy(), policy, w.costs,
+        return simulate(w.demand, start, lead, policy, w.costs,
                         pipeline=w.pipeline, backorders=cfg.shortage == "backorder", case_pack=case_pack)
 
     sims = {(p.name, m): run(p.rule(levels[m][p.name], inputs[m])) for m in models for p in policies}
