@@ -16,6 +16,7 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shuti
 FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
          "--remote-allow-origins=*"]
+READY = 200  # the id of the readiness question open_page asks when the page is quiet
 
 
 def _free_port() -> int:
@@ -58,7 +59,14 @@ def open_page(path: Path, settle: float = 2.0, timeout: float = 60.0) -> dict[st
             while time.monotonic() < deadline and (loaded_at is None or time.monotonic() - loaded_at < settle):
                 try:
                     msg = json.loads(ws.recv())
-                except Exception:  # the socket's read timeout: nothing new
+                except Exception:  # the socket's read timeout: nothing new; ask the page whether it
+                    # has loaded, in case its load event came before the page events were on
+                    ws.send(json.dumps({"id": READY, "method": "Runtime.evaluate",
+                                        "params": {"expression": "document.readyState + ' ' + location.href"}}))
+                    continue
+                if msg.get("id") == READY and loaded_at is None:
+                    if msg.get("result", {}).get("result", {}).get("value") == f"complete {url}":
+                        loaded_at = time.monotonic()
                     continue
                 method, params = msg.get("method"), msg.get("params", {})
                 if method == "Network.requestWillBeSent":
