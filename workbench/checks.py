@@ -47,6 +47,7 @@ def check_forecast(fc: ForecastConfig) -> None:
     """Registered models, ranges, quantile levels the losses can use, and combinations."""
     from workbench.forecast import MODELS
     from workbench.forecast.combine import check_combinations
+    from workbench.forecast.foundation import check_foundation
 
     for model in fc.models:
         MODELS[model]  # a registry look-up raises a KeyError that names the setting and the known entries
@@ -67,6 +68,7 @@ def check_forecast(fc: ForecastConfig) -> None:
     check_combinations(fc)
     if fc.baseline not in fc.models:
         raise SettingError(f"forecast.baseline={fc.baseline!r} is not in forecast.models={list(fc.models)}")
+    check_foundation(fc)  # pre-trained models: their files on disk, packages and quantile levels
 
 
 def check_solver(inv: InventoryConfig) -> None:

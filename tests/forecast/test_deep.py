@@ -1,11 +1,11 @@
-"""Torch models: the accelerator setting, GPU training where there is a GPU, foundation
-models that need weights on disk, and TFT's variable-selection weights."""
+"""Torch models: the accelerator setting, GPU training where there is a GPU, and TFT's
+variable-selection weights (the pre-trained foundation models: test_foundation.py)."""
 
 import pytest
 from panels import seasonal_panel
 from test_models import TINY_DEEP
 
-from workbench.forecast import make_forecaster, run_backtest, to_series_set
+from workbench.forecast import make_forecaster, to_series_set
 from workbench.forecast.deep import accelerator, has_gpu
 
 GPU = pytest.mark.skipif(not has_gpu(), reason="no CUDA device")
@@ -41,23 +41,6 @@ def test_trains_on_the_gpu_when_there_is_one(name, deep_cfg):
     assert values.shape == (4, 7, 7)
     assert model.train_device.startswith("cuda")
     assert len(model.epoch_seconds) == 2
-
-
-@pytest.mark.parametrize("name", ["chronos2", "timesfm", "tirex"])
-def test_foundation_models_need_weights_on_disk(name, tmp_path, deep_cfg):
-    panel = seasonal_panel(n_series=2, n_days=80)
-    with pytest.raises(FileNotFoundError, match=r"forecast.foundation.local_dir is not set"):
-        run_backtest(panel, deep_cfg(f"forecast.models=[{name}]"), progress=False)
-    (tmp_path / name).mkdir()
-    (tmp_path / name / "config.json").write_text("{}")
-    with pytest.raises(FileNotFoundError, match=rf"{name} holds no weights"):
-        run_backtest(panel, deep_cfg(f"forecast.models=[{name}]", f"forecast.foundation.local_dir={tmp_path}"),
-                     progress=False)
-    (tmp_path / name / "model.safetensors").write_bytes(b"")
-    if name in ("timesfm", "tirex"):  # their heads emit deciles only
-        with pytest.raises(ValueError, match=rf"{name} emits the quantiles .* only"):
-            run_backtest(panel, deep_cfg(f"forecast.models=[{name}]", f"forecast.foundation.local_dir={tmp_path}"),
-                         progress=False)
 
 
 def test_tft_variable_selection_weights(deep_cfg):

@@ -25,7 +25,7 @@ TINY_DEEP = [
 EPOCHS = {"tft": 25}
 # flat forecasts by design: they beat a wrong forecast, not a weekly pattern
 FLAT = {"croston", "tsb", "moving_average", "drift"}
-# the foundation models need weights on disk; test_deep.py checks that they say so
+# the foundation models need weights on disk: test_foundation.py runs them from tiny checkpoints
 CONTRACT = sorted(set(MODELS) - set(FOUNDATION))
 
 

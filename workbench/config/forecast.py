@@ -149,8 +149,9 @@ class DeepConfig:
 class FoundationConfig:
     """Pre-trained time-series foundation models, used zero-shot from weights on disk."""
 
-    local_dir: str | None = None  # folder with the model's config.json and weights; nothing is downloaded
-    input_chunk_length: int = 512
+    local_dir: str | None = None  # holds <model>/ with that model's files (README); nothing is downloaded
+    input_chunk_length: int = 512  # the longest context a series gives the model (its last periods)
+    accept_tirex_license: bool = False  # TiRex's weights are under the NXAI Community License: true accepts it
 
 
 @dataclass

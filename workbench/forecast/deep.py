@@ -1,5 +1,4 @@
-"""Torch forecasters: deep global models trained over all series, and pre-trained
-foundation models used zero-shot.
+"""Torch forecasters: deep global models trained over all series.
 
 The deep models (TFT, TiDE, N-HiTS, LSTM) learn the quantiles directly with a
 quantile loss. They train on every series at once, each divided by its mean, with
@@ -7,16 +6,15 @@ covariates scaled to [0, 1]; the last ``horizon`` periods of each training serie
 are held back for early stopping. ``forecast.deep.accelerator=auto`` trains on a
 GPU where there is one, so the same config runs anywhere.
 
-Foundation models (Chronos-2, TimesFM 2.5, TiRex) load their weights from
-``forecast.foundation.local_dir/<model>``; nothing is ever downloaded.
+The pre-trained foundation models (Chronos-2, TimesFM 2.5, TiRex), used zero-shot from
+weights on disk, live in :mod:`workbench.forecast.foundation`; importing this module
+registers them too.
 """
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import asdict
-from pathlib import Path
 from typing import ClassVar
 
 import pandas as pd
@@ -24,6 +22,7 @@ import polars as pl
 
 from workbench.config import DeepConfig
 from workbench.forecast.base import GlobalDarts, register
+from workbench.forecast.foundation import FOUNDATION, Foundation, weights_dir  # noqa: F401  (re-exported)
 
 
 def accelerator(name: str) -> str:
@@ -209,66 +208,3 @@ class LSTM(TorchGlobal):
 
     key, darts_class, extra = "lstm", "BlockRNNModel", {"model": "LSTM"}
     uses_past = True
-
-
-# -------------------------------------------------------------- foundation models
-FOUNDATION = {"chronos2": "Chronos2Model", "timesfm": "TimesFM2p5Model", "tirex": "TiRexModel"}
-# the quantile levels each model's head emits, where it is restricted (Darts 0.48)
-DECILES = tuple(round(0.1 * k, 1) for k in range(1, 10))
-FOUNDATION_QUANTILES = {"timesfm": DECILES, "tirex": DECILES}
-WEIGHT_FILES = ("*.safetensors", "*.bin", "*.ckpt", "*.pt", "*.pth")
-
-
-def weights_dir(local_dir: str | None, name: str) -> Path:
-    """``local_dir/<name>`` holding a config and weights, or a clear error: nothing is downloaded."""
-    hint = (f"forecast.models includes {name!r}, a pre-trained model used zero-shot: put its config and weights"
-            f" in <forecast.foundation.local_dir>/{name}/ (no download is attempted at run time)")
-    if not local_dir:
-        raise FileNotFoundError(f"{hint}; forecast.foundation.local_dir is not set")
-    folder = Path(local_dir).expanduser() / name
-    if not folder.is_dir():
-        raise FileNotFoundError(f"{hint}; {folder} does not exist")
-    if not any(any(folder.rglob(p)) for p in WEIGHT_FILES):
-        raise FileNotFoundError(f"{hint}; {folder} holds no weights ({', '.join(WEIGHT_FILES)})")
-    return folder
-
-
-class Foundation(GlobalDarts):
-    """A pre-trained model, not fitted to the data: it reads each series' recent history."""
-
-    name: ClassVar[str]
-    torch_backed = True
-
-    @property
-    def min_history(self) -> int:
-        return self.cfg.season_length + 1
-
-    def build(self, data, horizon):
-        import darts.models
-        from darts.utils.likelihood_models import QuantileRegression
-
-        folder = weights_dir(self.cfg.foundation.local_dir, self.name)
-        allowed = FOUNDATION_QUANTILES.get(self.name)
-        if allowed and not set(self.quantiles) <= set(allowed):
-            raise ValueError(f"{self.name} emits the quantiles {list(allowed)} only; forecast.quantiles="
-                             f"{self.quantiles} asks for others")
-        os.environ["HF_HUB_OFFLINE"] = "1"
-        cls = getattr(darts.models, FOUNDATION[self.name])
-        # the context is what every series has, up to the configured length
-        context = min(self.cfg.foundation.input_chunk_length, min(len(s) for s in data.target))
-        return cls(
-            input_chunk_length=context,
-            output_chunk_length=horizon,
-            likelihood=QuantileRegression(quantiles=self.quantiles),
-            local_dir=str(folder),
-            pl_trainer_kwargs=trainer_kwargs(self.cfg.deep),
-        )
-
-    def fit(self, model, target, past, future, horizon):
-        model.fit(target)  # loads the weights; no training
-
-
-for _name in FOUNDATION:
-    register(_name)(type(f"Foundation_{_name}", (Foundation,), {"name": _name, "__doc__": (
-        f"{FOUNDATION[_name]} (Darts), zero-shot from weights in forecast.foundation.local_dir/{_name}.")}))
-
