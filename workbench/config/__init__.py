@@ -8,8 +8,8 @@ Notebooks receive the resolved config as a plain dict (papermill cannot carry Om
 objects); :func:`section` turns one group of it back into its typed object.
 
 One module per group: :mod:`.data` (with the registry of data sources), :mod:`.forecast`,
-:mod:`.inventory`, :mod:`.games`, :mod:`.anomaly`, :mod:`.experiment`. Importing this
-package imports neither the data layer nor torch.
+:mod:`.inventory`, :mod:`.games`, :mod:`.anomaly`, :mod:`.experiment`; and :mod:`.tune`, the
+group of the tuning app only. Importing this package imports neither the data layer nor torch.
 """
 
 from __future__ import annotations
@@ -59,6 +59,7 @@ from workbench.config.forecast import (
 )
 from workbench.config.games import GamesConfig
 from workbench.config.inventory import InventoryConfig, LPConfig, Objective, Shortage, Solver
+from workbench.config.tune import TuneConfig
 
 CONF_DIR = Path(__file__).resolve().parent.parent.parent / "conf"
 
@@ -71,6 +72,16 @@ class Config:
     games: GamesConfig = MISSING
     anomaly: AnomalyConfig = MISSING
     experiment: ExperimentConfig = field(default_factory=ExperimentConfig)
+
+
+@dataclass
+class TuningConfig(Config):
+    """The root of ``python -m workbench.tune`` (``conf/tuning.yaml``): the workbench's config
+    plus the ``tune`` group. It is merged after ``config.yaml``'s groups, so it sets no value of
+    theirs (``experiment`` is left ``MISSING`` here: it keeps the composed one)."""
+
+    experiment: ExperimentConfig = MISSING
+    tune: TuneConfig = field(default_factory=TuneConfig)
 
 
 # every group but data, whose schema depends on data.source
@@ -89,6 +100,7 @@ def register_configs() -> None:
     schemas are stored as they are registered (:func:`register_source`)."""
     cs = ConfigStore.instance()
     cs.store(name="base_config", node=Config)
+    cs.store(name="tuning_base_config", node=TuningConfig)
     for name in ("forecast", "inventory", "games", "anomaly"):
         cs.store(group=name, name=f"{name}_schema", node=SCHEMAS[name])
 
@@ -139,6 +151,6 @@ __all__ = [
     "LPConfig", "LSTMConfig", "LightGBMConfig", "LinearConfig", "M5DataConfig", "MarkdownMissing",
     "MissingCovariates", "MissingDates", "MissingDemand", "NHiTSConfig", "NegativeDemand", "Objective",
     "PanelFileConfig", "Precision", "Returns", "Shortage", "Solver", "SyntheticDataConfig", "TFTConfig",
-    "TiDEConfig", "TransactionsDataConfig", "ValidationPolicy", "WalmartDataConfig", "compose", "register_configs",
-    "register_source", "schema_of", "section", "to_plain",
+    "TiDEConfig", "TransactionsDataConfig", "TuneConfig", "TuningConfig", "ValidationPolicy", "WalmartDataConfig",
+    "compose", "register_configs", "register_source", "schema_of", "section", "to_plain",
 ]
