@@ -40,32 +40,29 @@ def overrides(path: str) -> list[str]:
 
 
 SEASONAL = "[21,28,35,42,49,56]"
+PLAIN = ["forecast.lightgbm.point=median", "forecast.lightgbm.categorical=false", "forecast.lightgbm.series_id=false"]
+LGB = ["forecast.models=[lightgbm]"]
+DEFAULTS = ["forecast.lightgbm.lags=28", "forecast.lightgbm.n_estimators=150", "forecast.lightgbm.learning_rate=0.08"]
 VARIANTS = {
     "seasonal_naive": ["forecast.models=[seasonal_naive]"],
-    "lightgbm direct; lags 28 (the workbench default)": ["forecast.models=[lightgbm]", "forecast.lightgbm.lags=28"],
-    "lightgbm direct; lags 14 + weekly to 56": ["forecast.models=[lightgbm]", "forecast.lightgbm.lags=14",
-                                                f"forecast.lightgbm.seasonal_lags={SEASONAL}"],
-    "lightgbm recursive; lags 14 + weekly to 56": ["forecast.models=[lightgbm]", "forecast.lightgbm.lags=14",
-                                                   f"forecast.lightgbm.seasonal_lags={SEASONAL}",
-                                                   "forecast.lightgbm.strategy=recursive"],
-    "lightgbm direct; lags 56 (experiment=rossmann)": ["forecast.models=[lightgbm]", "forecast.lightgbm.lags=56"],
-    "lightgbm direct; lags 56 + 91/182/364": ["forecast.models=[lightgbm]", "forecast.lightgbm.lags=56",
-                                               "forecast.lightgbm.seasonal_lags=[91,182,364]"],
-    "lightgbm direct; lags 56; 400 trees": ["forecast.models=[lightgbm]", "forecast.lightgbm.lags=56",
-                                            "forecast.lightgbm.n_estimators=400", "forecast.lightgbm.learning_rate=0.05"],
-    "lightgbm direct; lags 56; 63 leaves": ["forecast.models=[lightgbm]", "forecast.lightgbm.lags=56",
-                                            "forecast.lightgbm.num_leaves=63"],
-    "lightgbm recursive; 400 trees": ["forecast.models=[lightgbm]", "forecast.lightgbm.lags=14",
-                                      f"forecast.lightgbm.seasonal_lags={SEASONAL}",
-                                      "forecast.lightgbm.strategy=recursive", "forecast.lightgbm.n_estimators=400",
-                                      "forecast.lightgbm.learning_rate=0.05"],
+    "lightgbm direct; lags 28; median & codes (the defaults before)": [*LGB, *DEFAULTS, *PLAIN],
+    "lightgbm direct; lags 56 & 400 trees; median & codes": [*LGB, *PLAIN],
+    "lightgbm direct; lags 56 & 400 trees; least squares & codes": [*LGB, *PLAIN[1:]],
+    "lightgbm direct; lags 56 & 400 trees; median & categories": [*LGB, PLAIN[0]],
+    "lightgbm direct; lags 56 & 400 trees; least squares & categories (experiment=rossmann)": LGB,
+    "lightgbm direct; lags 28; least squares & categories (the defaults)": [*LGB, *DEFAULTS],
+    "lightgbm recursive; lags 14 + weekly to 56; least squares & categories": [
+        *LGB, "forecast.lightgbm.lags=14", f"forecast.lightgbm.seasonal_lags={SEASONAL}",
+        "forecast.lightgbm.strategy=recursive"],
+    "lightgbm direct; lags 56 & 400 trees & 63 leaves; least squares & categories": [
+        *LGB, "forecast.lightgbm.num_leaves=63"],
 }
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--path", default=str(ROOT.parent / "shared" / "data" / "rossmann_subset_100stores"))
-    ap.add_argument("--variants", default=",".join(VARIANTS))
+    ap.add_argument("--variants", default=",".join(VARIANTS), help="comma-separated names of VARIANTS")
     ap.add_argument("--windows", type=int, default=2)
     args = ap.parse_args()
     base = overrides(args.path) + [f"forecast.n_backtest_windows={args.windows}"]

@@ -48,6 +48,22 @@ class LagStrategy(StrEnum):
     recursive = "recursive"  # one model one step ahead, fed its own sampled forecasts step by step
 
 
+class PointObjective(StrEnum):
+    """What a quantile model's point forecast (the ``mean`` column, scored by MASE, RMSSE, WAPE) is."""
+
+    l2 = "l2"  # one more model, least squares: the mean
+    median = "median"  # the 0.5 quantile model's forecast
+
+
+class TargetTransform(StrEnum):
+    """The global models' target, after scaling each series by its mean: the inverse is applied
+    to every quantile (exact: quantiles follow a monotone map) and to the point forecast (which
+    is then the inverse of the mean on the transformed scale, not the mean)."""
+
+    none = "none"
+    log1p = "log1p"  # log(1 + y / mean): multiplicative effects become additive
+
+
 @dataclass
 class LightGBMConfig:
     lags: int = 28  # the target's lags 1 .. lags
@@ -59,6 +75,11 @@ class LightGBMConfig:
     max_samples_per_ts: int | None = 365
     strategy: LagStrategy = LagStrategy.direct
     sample_paths: int = 200  # recursive: sampled paths whose quantiles are the forecast
+    point: PointObjective = PointObjective.l2
+    # text attributes (store type, category), the keys besides the item (store, department) and
+    # the calendar's day of week and month split as categories, not as ordered codes
+    categorical: bool = True
+    series_id: bool = True  # each series' identity as one more categorical static covariate
 
 
 @dataclass
@@ -159,6 +180,7 @@ class ForecastConfig:
     horizon: int = 28
     n_backtest_windows: int = 2  # rolling origins before the hold-out window (at least 1: they rank the models)
     selection: Selection = Selection.pinball  # the backtest score that ranks the models
+    target_transform: TargetTransform = TargetTransform.none  # of the global models' target
     season_length: int = 7
     train_window: int | None = 365  # history each local model sees; None = all
     quantiles: list[float] = field(

@@ -45,6 +45,10 @@ class DemandPanel:
     frequency: str = "1d"
     known_future: tuple[str, ...] = ()
     past_covariates: tuple[str, ...] = ()
+    # the known-future columns that are codes of text categories (1, 2, ... in sorted order of
+    # the text; 0 where missing), encoded by validation; the models that can split them as
+    # categories do (LightGBM)
+    categorical: tuple[str, ...] = ()
     truth: pl.DataFrame | None = None
     name: str = "panel"
     # what validation and cleaning did, step by step (shown in the data report)
@@ -91,6 +95,7 @@ class DemandPanel:
             "frequency": self.frequency,
             "known_future": list(self.known_future),
             "past_covariates": list(self.past_covariates),
+            "categorical": list(self.categorical),
             "name": self.name,
             "log": list(self.log),
         }
@@ -109,9 +114,31 @@ class DemandPanel:
             frequency=meta["frequency"],
             known_future=tuple(meta["known_future"]),
             past_covariates=tuple(meta["past_covariates"]),
+            categorical=tuple(meta.get("categorical", [])),
             name=meta["name"],
             log=tuple(meta["log"]),
         )
+
+
+def encode_categories(df: pl.DataFrame, known_future: tuple[str, ...] | list[str],
+                      ) -> tuple[pl.DataFrame, list[str], list[dict[str, Any]]]:
+    """Known-future columns of text categories (an event type, a weather class) as codes 1, 2, ...
+    in the sorted order of their values, 0 where missing; text that reads as numbers stays a
+    number. Returns the frame, the encoded columns and one log entry per column."""
+    encoded, log = [], []
+    for col in known_future:
+        if col not in df.columns or df.schema[col] not in (pl.String, pl.Categorical):
+            continue
+        text = pl.col(col).cast(pl.String).str.strip_chars()
+        if df.select((text.is_not_null() & text.cast(pl.Float64, strict=False).is_null()).any()).item():
+            values = df.get_column(col).cast(pl.String).str.strip_chars().drop_nulls().unique().sort()
+            codes = {v: i + 1 for i, v in enumerate(values.to_list())}
+            df = df.with_columns(text.replace_strict(codes, default=0, return_dtype=pl.Float64).fill_null(0.0).alias(col))
+            encoded.append(col)
+            shown = dict(list(codes.items())[:12])
+            log.append({"step": "categorical_covariate", "action": "encoded", "column": col,
+                        "categories": len(codes), "codes": shown})
+    return df, encoded, log
 
 
 def validate_panel(panel: DemandPanel, policy: Any = None, source: str | None = None) -> DemandPanel:
@@ -133,9 +160,11 @@ def validate_panel(panel: DemandPanel, policy: Any = None, source: str | None = 
     src = source or panel.name
     keys = list(panel.keys)
     covariates = [*panel.known_future, *panel.past_covariates]
-    df = check_columns(panel.demand, keys, covariates, src)
+    demand, categorical, code_log = encode_categories(panel.demand, panel.known_future)
+    panel = replace(panel, categorical=tuple(dict.fromkeys([*panel.categorical, *categorical])))
+    df = check_columns(demand, keys, covariates, src)
     check_keys(df, keys, src)
-    log: list[dict[str, Any]] = []
+    log: list[dict[str, Any]] = list(code_log)
 
     min_periods = int(pol.get("min_periods", 0) or 0)
     short = short_series(df, keys, min_periods, src) if min_periods else None

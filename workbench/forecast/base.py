@@ -82,6 +82,15 @@ def mean_scales(target: list) -> np.ndarray:
     return np.array([max(float(np.abs(s.values(copy=False)).mean()), 1e-6) for s in target])
 
 
+def _identity(x: np.ndarray) -> np.ndarray:
+    return x
+
+
+# forecast.target_transform: applied to each series after scaling by its mean, inverted on
+# every quantile and on the point forecast
+TRANSFORMS = {"none": (_identity, _identity), "log1p": (np.log1p, np.expm1)}
+
+
 class GlobalDarts(Forecaster):
     """One Darts model fitted over all series at once.
 
@@ -121,6 +130,15 @@ class GlobalDarts(Forecaster):
     def fit(self, model, target: list, past: list | None, future: list | None, horizon: int) -> None:
         model.fit(target, past_covariates=past, future_covariates=future)
 
+    def static(self, data: SeriesSet, target: list) -> list:
+        """The scaled targets with the static covariates the model uses (as they come by default)."""
+        return target
+
+    def point_model(self, data: SeriesSet, horizon: int):
+        """An unfitted Darts model of the point forecast, fitted and run beside the quantile
+        model (LightGBM's least squares); ``None``: the median quantile is the point forecast."""
+        return None
+
     def sample_paths(self) -> int:
         """Forecast paths to sample (their quantiles are the forecast); 0: the model's own
         quantiles. A one-step model run recursively over the horizon samples."""
@@ -133,11 +151,18 @@ class GlobalDarts(Forecaster):
     def forecast(self, data: SeriesSet, horizon: int) -> np.ndarray:
         quiet()
         scales = mean_scales(data.target)
+        forward, inverse = TRANSFORMS[self.cfg.target_transform]
         target = [(s / c).astype(np.float32) for s, c in zip(data.target, scales, strict=True)]
+        if forward is not _identity:
+            target = [s.map(forward) for s in target]
+        target = self.static(data, target)
         past, future = self.covariates(data)
         model = self.build(data, horizon)
         self.fit(model, target, past, future, horizon)
         self.model = model
+        point = self.point_model(data, horizon)
+        if point is not None:
+            self.fit(point, target, past, future, horizon)
         if self.conformal:
             from darts.models import ConformalNaiveModel
 
@@ -151,12 +176,17 @@ class GlobalDarts(Forecaster):
             show_warnings=False, **self.predict_kwargs(),
             **({"num_samples": paths} if paths else {"predict_likelihood_parameters": True}),
         )
+        if paths or point is not None:
+            # the point forecast: the point model's, or else the path the median model makes
+            # when fed its own medians (Darts' one-sample prediction of a quantile model), free
+            # of the sampling noise
+            median = (model if point is None else point).predict(
+                horizon, series=target, past_covariates=past, future_covariates=future, num_samples=1,
+                show_warnings=False, **self.predict_kwargs())
+            self.point = inverse(np.stack([m.values(copy=False)[:, 0] for m in median])) * scales[:, None]
         if paths:  # (time, component, sample) -> (time, quantile)
-            # the point forecast: the path the median model makes when fed its own medians
-            # (Darts' one-sample prediction of a quantile model), free of the sampling noise
-            median = model.predict(horizon, series=target, past_covariates=past, future_covariates=future,
-                                   num_samples=1, show_warnings=False, **self.predict_kwargs())
-            self.point = np.stack([m.values(copy=False)[:, 0] * c for m, c in zip(median, scales, strict=True)])
-            return np.stack([np.quantile(p.all_values(copy=False)[:, 0, :], self.quantiles, axis=1).T * c
-                             for p, c in zip(preds, scales, strict=True)])
-        return np.stack([p.values(copy=False) * c for p, c in zip(preds, scales, strict=True)])
+            values = np.stack([np.quantile(p.all_values(copy=False)[:, 0, :], self.quantiles, axis=1).T for p in preds])
+        else:
+            values = np.stack([p.values(copy=False) for p in preds])
+        # a monotone transform's inverse maps each quantile to the same quantile of demand
+        return inverse(values) * scales[:, None, None]

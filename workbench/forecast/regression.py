@@ -1,7 +1,9 @@
 """Global regression models: one model over the lags and covariates of all series (Darts ``SKLearnModel`` family).
 
-LightGBM gives quantiles natively (one quantile model per level); the linear regression gets
-conformal intervals from its own recent errors.
+LightGBM gives quantiles natively (one quantile model per level) and its point forecast from
+one more, least-squares model (``forecast.lightgbm.point``); it splits the data's categories
+(store type, department, day of week, the series itself) as categories. The linear regression
+gets conformal intervals from its own recent errors.
 """
 
 from __future__ import annotations
@@ -9,8 +11,20 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from workbench.config.forecast import PointObjective
 from workbench.forecast.base import GlobalDarts, register
 from workbench.forecast.series import SeriesSet
+
+SERIES_ID = "s_series"  # the static covariate naming each series (LightGBM's series_id)
+
+
+def _with_column(static, name: str, value: float):
+    """A series' static covariates (a one-row pandas frame, or None) with one more column."""
+    import pandas as pd
+
+    frame = static.copy() if static is not None else pd.DataFrame(index=[0])
+    frame[name] = np.float32(value)
+    return frame
 
 
 def target_lags(lags: int, seasonal: list[int] | tuple[int, ...] = ()) -> int | list[int]:
@@ -90,15 +104,33 @@ class LightGBMGlobal(LaggedFeatures):
         lc = self.cfg.lightgbm
         return lc.sample_paths if lc.strategy == "recursive" else 0
 
-    def build(self, data, horizon):
+    def static(self, data, target):
+        if not self.cfg.lightgbm.series_id or data.codes is None:
+            return target
+        return [s.with_static_covariates(_with_column(s.static_covariates, SERIES_ID, float(code)))
+                for s, code in zip(target, data.codes, strict=True)]
+
+    def categories(self, data: SeriesSet) -> dict:
+        """Darts' ``categorical_*_covariates``: the data's category codes (:attr:`SeriesSet.categorical`)
+        and the series' identity, as LightGBM categories."""
+        lc = self.cfg.lightgbm
+        names = set(data.categorical) if lc.categorical else set()
+        static = data.target[0].static_covariates
+        cat_static = [c for c in (static.columns if static is not None else []) if c in names]
+        if lc.series_id and data.codes is not None:
+            cat_static.append(SERIES_ID)
+        future = [c for c in data.future[0].components if c in names] if data.future is not None else []
+        return dict(categorical_static_covariates=cat_static or None, categorical_future_covariates=future or None)
+
+    def _lightgbm(self, data, horizon, **objective):
         from darts.models import LightGBMModel
 
         lc = self.cfg.lightgbm
         return LightGBMModel(
             **_lagged_kwargs(data, target_lags(lc.lags, lc.seasonal_lags), lc.lags_past_covariates, horizon,
                              lc.strategy),
-            likelihood="quantile",
-            quantiles=self.quantiles,
+            **objective,
+            **self.categories(data),
             n_estimators=lc.n_estimators,
             learning_rate=lc.learning_rate,
             num_leaves=lc.num_leaves,
@@ -106,6 +138,12 @@ class LightGBMGlobal(LaggedFeatures):
             n_jobs=self.cfg.n_jobs if self.cfg.n_jobs > 0 else None,
             verbose=-1,
         )
+
+    def build(self, data, horizon):
+        return self._lightgbm(data, horizon, likelihood="quantile", quantiles=self.quantiles)
+
+    def point_model(self, data, horizon):
+        return self._lightgbm(data, horizon) if self.cfg.lightgbm.point == PointObjective.l2 else None
 
     def fit(self, model, target, past, future, horizon):
         model.fit(target, past_covariates=past, future_covariates=future,

@@ -30,8 +30,11 @@ def quantile_column(q: float) -> str:
 class SeriesSet:
     """Aligned Darts inputs for every series of a panel.
 
-    ``keys`` is a polars frame with one row per series, in the order of the lists.
-    ``static_numeric`` are the static covariates a global model may use (codes).
+    ``keys`` is a polars frame with one row per series, in the order of the lists. The
+    targets' static covariates are numbers (codes of text attributes, see :func:`_codes`);
+    ``categorical`` names those that are codes of categories, static or known-future (the
+    calendar's day of week and month), for the models that split on categories (LightGBM).
+    ``codes`` numbers the series 0 .. n - 1 in the panel's order, the same at every cutoff.
     """
 
     keys: pl.DataFrame
@@ -39,6 +42,8 @@ class SeriesSet:
     past: list[TimeSeries] | None
     future: list[TimeSeries] | None
     freq: str
+    categorical: tuple[str, ...] = ()
+    codes: np.ndarray | None = None
 
     def subset(self, index: list[int]) -> SeriesSet:
         """The series at positions ``index`` (in this set's order)."""
@@ -51,6 +56,8 @@ class SeriesSet:
             pick(self.past) if self.past is not None else None,
             pick(self.future) if self.future is not None else None,
             self.freq,
+            self.categorical,
+            self.codes[index] if self.codes is not None else None,
         )
 
     def until(self, cutoff: date, horizon: int, train_window: int | None = None) -> SeriesSet:
@@ -67,7 +74,7 @@ class SeriesSet:
         if self.future is not None:
             end = ts_cut + horizon * pd.tseries.frequencies.to_offset(self.freq)
             future = [_until(f, end) for f in self.future]
-        return SeriesSet(self.keys, target, past, future, self.freq)
+        return SeriesSet(self.keys, target, past, future, self.freq, self.categorical, self.codes)
 
 
 def _until(ts: TimeSeries, end: pd.Timestamp) -> TimeSeries:
@@ -79,14 +86,17 @@ def _until(ts: TimeSeries, end: pd.Timestamp) -> TimeSeries:
     return ts.drop_after(end, keep_point=True)
 
 
-def _codes(static: pl.DataFrame, keys: pl.DataFrame, static_keys: list[str]) -> pl.DataFrame:
-    """Numeric static covariates: ordinal codes of text attributes and the numbers as they are."""
-    cols = []
+def _codes(static: pl.DataFrame, keys: pl.DataFrame, static_keys: list[str]) -> tuple[pl.DataFrame, list[str]]:
+    """Numeric static covariates: codes 1, 2, ... of text attributes (0: missing) and of the
+    keys other than the item (store, department), the numbers as they are; and the names of
+    the coded ones, which are categories."""
+    cols, categorical = [], []
     for name, dtype in static.schema.items():
         if name in static_keys:
             continue
         if dtype == pl.String or dtype == pl.Categorical:
             cols.append(pl.col(name).rank("dense").cast(pl.Float64).fill_null(0.0).alias(f"s_{name}"))
+            categorical.append(f"s_{name}")
         elif dtype.is_numeric() or dtype == pl.Boolean:
             cols.append(pl.col(name).cast(pl.Float64).fill_null(0.0).alias(f"s_{name}"))
     codes = static.select([*static_keys, *cols])
@@ -94,11 +104,15 @@ def _codes(static: pl.DataFrame, keys: pl.DataFrame, static_keys: list[str]) -> 
     for k in keys.columns:
         if k != "item_id":
             out = out.with_columns(pl.col(k).rank("dense").cast(pl.Float64).alias(f"s_{k}"))
-    return out
+            categorical.append(f"s_{k}")
+    return out, categorical
 
 
 def _numeric_static(frame: pd.DataFrame) -> pd.DataFrame | None:
     return frame.astype(np.float32) if len(frame.columns) else None
+
+
+CALENDAR_CATEGORIES = ("cal_weekday", "cal_month")  # categories; the day of month and the week are ordered
 
 
 def calendar_features(frequency: str) -> list[pl.Expr]:
@@ -118,7 +132,7 @@ def to_series_set(panel: DemandPanel, calendar: bool = True) -> SeriesSet:
     keys = list(panel.keys)
     freq = PANDAS_FREQ.get(panel.frequency, panel.frequency)
     ids = panel.series_ids()
-    static = _codes(panel.static, ids, panel.static_keys)
+    static, categorical = _codes(panel.static, ids, panel.static_keys)
     static_cols = [c for c in static.columns if c.startswith("s_")]
     cal = calendar_features(panel.frequency) if calendar else []
     df = panel.demand.join(static, on=keys, how="left").sort([*keys, DATE]).with_columns(cal)
@@ -155,7 +169,8 @@ def to_series_set(panel: DemandPanel, calendar: bool = True) -> SeriesSet:
     # the text keys themselves are no model input: keep their numeric codes only
     # (float32 like the values, and none at all when nothing is left: torch models concatenate them)
     target = [s.with_static_covariates(_numeric_static(s.static_covariates.drop(columns=keys))) for s in target]
-    return SeriesSet(ids, target, past, future, freq)
+    categorical += [c for c in (*panel.categorical, *CALENDAR_CATEGORIES) if c in future_cols]
+    return SeriesSet(ids, target, past, future, freq, tuple(categorical), np.arange(len(target)))
 
 
 def forecasts_frame(
