@@ -19,9 +19,11 @@ from typing import Any
 from workbench.config import (
     GROUPS,
     AnomalyConfig,
+    ColdStartConfig,
     ExperimentConfig,
     ForecastConfig,
     InventoryConfig,
+    TextConfig,
     section,
 )
 
@@ -37,6 +39,7 @@ def check_settings(plain: dict[str, Any]) -> None:
     typed = {name: section(plain, name) for name in GROUPS}
     fc = typed["forecast"]
     check_forecast(fc)
+    check_text(typed["data"].text, fc.cold_start)
     check_inventory_config(typed["inventory"], fc.quantiles)
     check_solver(typed["inventory"])
     check_anomaly(typed["anomaly"])
@@ -69,6 +72,21 @@ def check_forecast(fc: ForecastConfig) -> None:
     if fc.baseline not in fc.models:
         raise SettingError(f"forecast.baseline={fc.baseline!r} is not in forecast.models={list(fc.models)}")
     check_foundation(fc)  # pre-trained models: their files on disk, packages and quantile levels
+
+
+def check_text(text: TextConfig, cold_start: ColdStartConfig) -> None:
+    """The item text's vector size and n-gram ranges, and the cold-start study's settings."""
+    _at_least(text.dims, 1, "data.text.dims")
+    for name in ("word_ngrams", "char_ngrams"):
+        span = list(getattr(text, name))
+        if span and (len(span) != 2 or not 1 <= span[0] <= span[1]):
+            raise SettingError(f"data.text.{name}={span}; expected [] or [shortest, longest] with 1 <= shortest"
+                               " <= longest, e.g. [1, 2]")
+    if not text.word_ngrams and not text.char_ngrams:
+        raise SettingError("data.text.word_ngrams and data.text.char_ngrams are both []; expected at least one range")
+    _at_least(cold_start.neighbours, 1, "forecast.cold_start.neighbours")
+    _at_least(cold_start.folds, 2, "forecast.cold_start.folds")
+    _at_least(cold_start.window, 1, "forecast.cold_start.window")
 
 
 def check_solver(inv: InventoryConfig) -> None:
@@ -124,6 +142,11 @@ def check_against_data(plain: dict[str, Any], panel) -> None:
             origins(panel, fc.horizon, fc.n_backtest_windows, min_train)
         except ValueError as err:
             raise SettingError(f"{err}: shorten forecast.horizon or forecast.n_backtest_windows") from None
+        if section(plain, "data").text.column is not None:  # the cold-start study's levels need a window
+            try:
+                origins(panel, fc.horizon, fc.n_backtest_windows, fc.cold_start.window)
+            except ValueError as err:
+                raise SettingError(f"{err} (forecast.cold_start.window={fc.cold_start.window}): shorten it") from None
 
     an = section(plain, "anomaly")
     if "05_anomaly" in experiment.notebooks and "knn" in an.detectors:

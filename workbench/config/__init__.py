@@ -35,6 +35,8 @@ from workbench.config.data import (
     PanelFileConfig,
     Returns,
     SyntheticDataConfig,
+    TextConfig,
+    TextMethod,
     TransactionsDataConfig,
     ValidationPolicy,
     WalmartDataConfig,
@@ -43,6 +45,7 @@ from workbench.config.data import (
 from workbench.config.experiment import ExperimentConfig
 from workbench.config.forecast import (
     Accelerator,
+    ColdStartConfig,
     ConformalConfig,
     DeepConfig,
     EnsembleMethod,
@@ -145,12 +148,13 @@ def section(plain: dict[str, Any] | DictConfig, name: str) -> Any:
 
 
 __all__ = [
-    "CONF_DIR", "DATA_SOURCES", "GROUPS", "SCHEMAS", "Accelerator", "AnomalyConfig", "Config", "ConformalConfig",
+    "CONF_DIR", "DATA_SOURCES", "GROUPS", "SCHEMAS", "Accelerator", "AnomalyConfig", "ColdStartConfig", "Config",
+    "ConformalConfig",
     "DataConfig", "DataSource", "DeepConfig", "EnsembleMethod", "ExperimentConfig", "ForecastConfig",
     "FoundationConfig", "GamesConfig", "IForestConfig", "IntermittentConfig", "InventoryConfig", "KNNConfig",
     "LPConfig", "LSTMConfig", "LightGBMConfig", "LinearConfig", "M5DataConfig", "MarkdownMissing",
     "MissingCovariates", "MissingDates", "MissingDemand", "NHiTSConfig", "NegativeDemand", "Objective",
-    "PanelFileConfig", "Precision", "Returns", "Shortage", "Solver", "SyntheticDataConfig", "TFTConfig",
-    "TiDEConfig", "TransactionsDataConfig", "TuneConfig", "TuningConfig", "ValidationPolicy", "WalmartDataConfig",
-    "compose", "register_configs", "register_source", "schema_of", "section", "to_plain",
+    "PanelFileConfig", "Precision", "Returns", "Shortage", "Solver", "SyntheticDataConfig", "TFTConfig", "TextConfig",
+    "TextMethod", "TiDEConfig", "TransactionsDataConfig", "TuneConfig", "TuningConfig", "ValidationPolicy",
+    "WalmartDataConfig", "compose", "register_configs", "register_source", "schema_of", "section", "to_plain",
 ]

@@ -91,6 +91,26 @@ class ValidationPolicy:
     missing_orders: MissingOrders = MissingOrders.error  # transaction logs with data.orders_path
 
 
+class TextMethod(StrEnum):
+    """How item text becomes numbers (:mod:`workbench.data.text`)."""
+
+    tfidf_svd = "tfidf_svd"  # TF-IDF of word and character n-grams, reduced by truncated SVD (LSA)
+
+
+@dataclass
+class TextConfig:
+    """Item text (a product name or description, one per static row) as numeric static columns
+    ``text_0 .. text_{dims-1}``: the global models read them as static covariates, and the
+    cold-start forecast finds each new item's nearest neighbours with them."""
+
+    column: str | None = None  # the static table's text column (name, description, ...); null: off
+    method: TextMethod = TextMethod.tfidf_svd
+    dims: int = 16  # columns text_0 .. text_{dims-1}; fewer texts than that leave the last ones zero
+    word_ngrams: list[int] = field(default_factory=lambda: [1, 2])  # [shortest, longest] word n-grams; [] none
+    char_ngrams: list[int] = field(default_factory=lambda: [3, 5])  # the same for characters within words; [] none
+    seed: int = II("experiment.seed")  # of the truncated SVD
+
+
 @dataclass
 class DataConfig:
     """Fields that every data source has; each source adds its own."""
@@ -113,6 +133,7 @@ class DataConfig:
     holidays_columns: dict[str, str] = field(default_factory=lambda: {"date": "date"})
     promo_threshold: float = 0.1  # a price this far below the regular price is a promotion
     regular_price_window: int = 56  # periods of history whose highest price is the regular price
+    text: TextConfig = field(default_factory=TextConfig)  # item text as static covariates
 
 
 @dataclass

@@ -176,6 +176,16 @@ class FoundationConfig:
 
 
 @dataclass
+class ColdStartConfig:
+    """New items forecast from the items whose text is nearest (:mod:`workbench.forecast.coldstart`),
+    scored in ``02_forecast`` on items held out as new where ``data.text.column`` is set."""
+
+    neighbours: int = 10  # nearest items by the cosine of their text vectors
+    folds: int = 5  # the items split at random (forecast.seed) into this many sets, each held out as new in turn
+    window: int = 28  # periods before the origin whose level (by season position) a known item lends
+
+
+@dataclass
 class ForecastConfig:
     horizon: int = 28
     n_backtest_windows: int = 2  # rolling origins before the hold-out window (at least 1: they rank the models)
@@ -207,5 +217,6 @@ class ForecastConfig:
     intermittent: IntermittentConfig = field(default_factory=IntermittentConfig)
     deep: DeepConfig = field(default_factory=DeepConfig)
     foundation: FoundationConfig = field(default_factory=FoundationConfig)
+    cold_start: ColdStartConfig = field(default_factory=ColdStartConfig)
     n_jobs: int = -1
     seed: int = II("experiment.seed")

@@ -118,11 +118,13 @@ def load_panel_file(cfg: PanelFileConfig) -> DemandPanel:
 
 def load_data(cfg: DataConfig) -> DemandPanel:
     """Build the panel that ``data.source`` names, validate it with ``data.validation``, apply
-    ``data.preprocess`` and add the shared calendar and price features."""
+    ``data.preprocess``, add the shared calendar and price features and, where ``data.text.column``
+    is set, the item text's vectors as static columns."""
     from workbench.data.features import add_calendar_and_price_features
     from workbench.data.quality import preprocess
+    from workbench.data.text import add_text_features
 
     panel = DATA_SOURCES[cfg.source].load_function()(cfg)
     source = getattr(cfg, "path", None) or cfg.source
     panel = validate_panel(panel, cfg.validation, source=str(source))
-    return add_calendar_and_price_features(preprocess(panel, cfg), cfg)
+    return add_text_features(add_calendar_and_price_features(preprocess(panel, cfg), cfg), cfg.text)

@@ -44,6 +44,7 @@ from workbench.data.panel import DemandPanel
 from workbench.data.synthetic_anomalies import anomaly_labels, schedule_anomalies, spike_sizes
 from workbench.data.synthetic_catalogue import CATEGORIES, Items, calendar, draw_items, prices
 from workbench.data.synthetic_demand import SeriesIndex, funnel, mean_demand, true_demand
+from workbench.data.synthetic_names import item_names
 from workbench.data.synthetic_stock import (
     Replenishment,
     StockOutcome,
@@ -88,7 +89,7 @@ def generate_shop(cfg) -> DemandPanel:
     covariates = {"price": price_s, "promo": promo_s, "holiday": holiday, "views": views, "carts": carts}
     return DemandPanel(
         demand=_demand_frame(layout, outcome, covariates),
-        static=_static_frame(layout.item_ids, items),
+        static=_static_frame(layout.item_ids, items, item_names(items, cfg.seed)),
         keys=("item_id", "channel"),
         frequency="1d",
         known_future=("price", "promo", "holiday"),
@@ -161,12 +162,13 @@ def _truth_frame(layout: _Layout, demand: np.ndarray, outcome: StockOutcome, lab
     ).with_columns(pl.col("anomaly_type").is_not_null().alias("anomaly"))
 
 
-def _static_frame(item_ids: np.ndarray, items: Items) -> pl.DataFrame:
-    """One row per item: category, supplier, costs (holding per unit and day), lead time, volume."""
+def _static_frame(item_ids: np.ndarray, items: Items, names: np.ndarray) -> pl.DataFrame:
+    """One row per item: its name, category, supplier, costs (holding per unit and day), lead time, volume."""
     cat_names = np.array([c[0] for c in CATEGORIES])
     return pl.DataFrame(
         {
             "item_id": item_ids,
+            "name": names,  # product names (workbench.data.synthetic_names), from a stream of their own
             "category": cat_names[items.category],
             "supplier": np.array([f"SUP{k:02d}" for k in items.supplier]),
             "unit_cost": items.unit_cost,

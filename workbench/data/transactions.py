@@ -33,7 +33,10 @@ TRANSACTION_COLUMNS = {
     "quantity": "units on the line (leave unmapped with data.units_per_line where each line is one unit)",
     "timestamp": "when the order was placed",
     "unit_price": "the price of one unit",
+    "description": "optional: the item's text (UCI: Description); its most frequent value per item becomes the"
+                   " static column 'description', for data.text.column=description",
 }
+OPTIONAL = {"description"}
 
 
 def load_transactions(cfg) -> DemandPanel:
@@ -105,7 +108,7 @@ def _read_lines(raw: pl.DataFrame, cfg, log: list[dict]) -> pl.DataFrame:
                 " column of the file) are both set; expected one: drop the mapping with '~data.columns.quantity'"
                 " or set data.units_per_line=null")
         mapping.pop("quantity", None)
-    needed = [c for c in TRANSACTION_COLUMNS if c != "quantity" or units is None]
+    needed = [c for c in TRANSACTION_COLUMNS if c not in OPTIONAL and (c != "quantity" or units is None)]
     missing = [c for c in needed if c not in mapping]
     if missing:
         raise PanelError(f"data.columns has no entry for {missing[0]!r}; expected {missing[0]}: <column name>")
@@ -199,6 +202,9 @@ def _panel(lines: pl.DataFrame, cfg, log: list[dict]) -> DemandPanel:
     panel_df = panel_df.with_columns(pl.col("price").forward_fill().backward_fill().over(keys))
     log.append({"step": "days_without_orders", "action": "zero demand", "rows": n_empty, "price_filled": n_price})
     static = panel_df.select(pl.col("item_id")).unique().sort("item_id")
+    if "description" in lines.columns:
+        static, entry = _descriptions(lines, static)
+        log.append(entry)
     return DemandPanel(
         demand=panel_df,
         static=static,
@@ -209,3 +215,17 @@ def _panel(lines: pl.DataFrame, cfg, log: list[dict]) -> DemandPanel:
         name=cfg.name,
         log=tuple(log),
     )
+
+
+def _descriptions(lines: pl.DataFrame, static: pl.DataFrame) -> tuple[pl.DataFrame, dict]:
+    """Each item's most frequent description (the first in order of text among equally frequent
+    ones) as the static column ``description``; items with several, and with none, counted."""
+    text = pl.col("description").cast(pl.String).str.strip_chars()
+    counts = (lines.select("item_id", text.alias("description"))
+              .filter(pl.col("description").is_not_null() & (pl.col("description") != ""))
+              .group_by("item_id", "description").len())
+    first = counts.sort(["item_id", "len", "description"], descending=[False, True, False]).group_by(
+        "item_id", maintain_order=True).agg(pl.col("description").first(), pl.len().alias("texts"))
+    static = static.join(first.select("item_id", "description"), on="item_id", how="left")
+    return static, {"step": "item_descriptions", "action": "most frequent per item", "rows": first.height,
+                    "several": int((first["texts"] > 1).sum()), "missing": int(static["description"].null_count())}
