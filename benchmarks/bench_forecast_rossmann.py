@@ -40,7 +40,9 @@ def overrides(path: str) -> list[str]:
 
 
 SEASONAL = "[21,28,35,42,49,56]"
-PLAIN = ["forecast.lightgbm.point=median", "forecast.lightgbm.categorical=false", "forecast.lightgbm.series_id=false"]
+PLAIN = ["forecast.lightgbm.point=median", "forecast.lightgbm.categorical=false", "forecast.lightgbm.series_id=false",
+         "forecast.lightgbm.lags_future_covariates=0"]
+NO_WINDOW = PLAIN[3:]
 LGB = ["forecast.models=[lightgbm]"]
 DEFAULTS = ["forecast.lightgbm.lags=28", "forecast.lightgbm.n_estimators=150", "forecast.lightgbm.learning_rate=0.08"]
 VARIANTS = {
@@ -48,14 +50,13 @@ VARIANTS = {
     "lightgbm direct; lags 28; median & codes (the defaults before)": [*LGB, *DEFAULTS, *PLAIN],
     "lightgbm direct; lags 56 & 400 trees; median & codes": [*LGB, *PLAIN],
     "lightgbm direct; lags 56 & 400 trees; least squares & codes": [*LGB, *PLAIN[1:]],
-    "lightgbm direct; lags 56 & 400 trees; median & categories": [*LGB, PLAIN[0]],
-    "lightgbm direct; lags 56 & 400 trees; least squares & categories (experiment=rossmann)": LGB,
-    "lightgbm direct; lags 28; least squares & categories (the defaults)": [*LGB, *DEFAULTS],
-    "lightgbm recursive; lags 14 + weekly to 56; least squares & categories": [
+    "lightgbm direct; lags 56 & 400 trees; median & categories": [*LGB, PLAIN[0], *NO_WINDOW],
+    "lightgbm direct; lags 56 & 400 trees; least squares & categories": [*LGB, *NO_WINDOW],
+    "lightgbm direct; lags 56 & 400 trees; least squares & categories & 7-day window (experiment=rossmann)": LGB,
+    "lightgbm direct; lags 28; least squares & categories & 7-day window (the defaults)": [*LGB, *DEFAULTS],
+    "lightgbm recursive; lags 14 + weekly to 56; least squares & categories & 7-day window": [
         *LGB, "forecast.lightgbm.lags=14", f"forecast.lightgbm.seasonal_lags={SEASONAL}",
         "forecast.lightgbm.strategy=recursive"],
-    "lightgbm direct; lags 56 & 400 trees & 63 leaves; least squares & categories": [
-        *LGB, "forecast.lightgbm.num_leaves=63"],
 }
 
 

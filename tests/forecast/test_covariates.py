@@ -103,3 +103,29 @@ def test_log_transform_is_inverted_on_every_quantile(quick, model):
     # on the demand's own scale, not the log's: the median is near each series' level
     ratio = values[:, :, forecaster.quantiles.index(0.5)].mean(axis=1) / level
     assert ((ratio > 0.5) & (ratio < 2.0)).all(), ratio
+
+
+@pytest.mark.parametrize("strategy", ["direct", "recursive"])
+def test_known_future_values_before_the_step_are_read(quick, strategy):
+    """Demand the day after a random flag is three times the rest: only a model that reads the
+    flag of the day before the step (``lags_future_covariates`` >= 1) can know it."""
+    from datetime import date, timedelta
+
+    rng = np.random.default_rng(3)
+    n = 200
+    flag = rng.integers(0, 2, n).astype(float)
+    rows = [{"item_id": f"S{s}", "date": date(2024, 1, 1) + timedelta(days=t), "flag": flag[t],
+             "demand": 5.0 + 10.0 * (flag[t - 1] if t else 0.0)} for s in range(3) for t in range(n)]
+    panel = validate_panel(DemandPanel(demand=pl.DataFrame(rows), static=pl.DataFrame({"item_id": ["S0", "S1", "S2"]}),
+                                       known_future=("flag",), name="flag"))
+    settings = ["forecast.horizon=7", "forecast.n_backtest_windows=1", "forecast.models=[lightgbm]", "forecast.n_jobs=1",
+                "forecast.lightgbm.lags=7", "forecast.lightgbm.n_estimators=60", "forecast.lightgbm.series_id=false",
+                f"forecast.lightgbm.strategy={strategy}", "forecast.lightgbm.sample_paths=50",
+                "forecast.lightgbm.max_samples_per_ts=null"]
+    err = {}
+    for window in (0, 2):
+        f = run_backtest(panel, quick.section("forecast", *settings, f"forecast.lightgbm.lags_future_covariates={window}"),
+                         progress=False).forecasts
+        f = f.join(panel.demand.select("item_id", "date", pl.col("demand").alias("actual")), on=["item_id", "date"])
+        err[window] = float((f["mean"] - f["actual"]).abs().mean())
+    assert err[2] < 1.0 < err[0], err  # blind to yesterday's flag, a model errs by about 5 a day

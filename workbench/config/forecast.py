@@ -69,6 +69,9 @@ class LightGBMConfig:
     lags: int = 28  # the target's lags 1 .. lags
     seasonal_lags: list[int] = field(default_factory=list)  # further lags, e.g. [35, 42, 49, 56, 364]
     lags_past_covariates: int = 7  # not with the recursive strategy: past covariates end at the origin
+    # the known-future covariates of the step and of this many periods before it (closed
+    # yesterday, a promotion's third day); per_step models see the whole horizon's instead
+    lags_future_covariates: int = 7
     n_estimators: int = 150
     learning_rate: float = 0.08
     num_leaves: int = 31

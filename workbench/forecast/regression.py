@@ -34,7 +34,7 @@ def target_lags(lags: int, seasonal: list[int] | tuple[int, ...] = ()) -> int | 
 
 
 def _lagged_kwargs(data: SeriesSet, lags: int | list[int], lags_past: int, horizon: int,
-                   strategy: str = "direct") -> dict:
+                   strategy: str = "direct", lags_future: int = 0) -> dict:
     """Darts' settings for a ``strategy`` (``forecast.lightgbm.strategy``): ``direct``, one
     model for every step trained to forecast ``horizon`` steps ahead (Darts then feeds each
     step the lags that end ``horizon`` steps before it); ``per_step``, one model per step, each
@@ -43,9 +43,11 @@ def _lagged_kwargs(data: SeriesSet, lags: int | list[int], lags_past: int, horiz
     # Darts counts future lags from the first step of the chunk, and with one model for all
     # steps shifts each step's features back by horizon - 1: lag horizon - 1 is the step's own
     # value. With one model per step, each sees the whole horizon's known-future values.
+    # ``lags_future`` adds the known-future values of the periods before the step (closed
+    # yesterday, a promotion that started three days ago).
     recursive = strategy == "recursive"
     chunk = 1 if recursive else horizon
-    future_lags = list(range(horizon)) if strategy == "per_step" else [chunk - 1]
+    future_lags = list(range(horizon)) if strategy == "per_step" else list(range(chunk - 1 - lags_future, chunk))
     return dict(
         lags=lags,
         lags_past_covariates=lags_past if (data.past is not None and lags_past > 0 and not recursive) else None,
@@ -96,8 +98,8 @@ class LightGBMGlobal(LaggedFeatures):
 
     @property
     def min_history(self) -> int:
-        lc = self.cfg.lightgbm  # the longest lag, of the target or of a past covariate, plus one horizon
-        longest = max(lc.lags, *lc.seasonal_lags, self._lags_past())
+        lc = self.cfg.lightgbm  # the longest lag, of the target or of a covariate, plus one horizon
+        longest = max(lc.lags, *lc.seasonal_lags, self._lags_past(), lc.lags_future_covariates)
         return max(self.cfg.season_length, longest + self.cfg.horizon) + 1
 
     def sample_paths(self) -> int:
@@ -128,7 +130,7 @@ class LightGBMGlobal(LaggedFeatures):
         lc = self.cfg.lightgbm
         return LightGBMModel(
             **_lagged_kwargs(data, target_lags(lc.lags, lc.seasonal_lags), lc.lags_past_covariates, horizon,
-                             lc.strategy),
+                             lc.strategy, lc.lags_future_covariates),
             **objective,
             **self.categories(data),
             n_estimators=lc.n_estimators,

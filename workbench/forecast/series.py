@@ -86,15 +86,23 @@ def _until(ts: TimeSeries, end: pd.Timestamp) -> TimeSeries:
     return ts.drop_after(end, keep_point=True)
 
 
+def _is_name(column: pl.Series) -> bool:
+    """A text attribute with a value of its own for most series is a name or a description, not
+    a category (the item text's vectors carry it, :mod:`workbench.data.text`)."""
+    return column.len() >= 20 and column.drop_nulls().n_unique() > column.len() // 2
+
+
 def _codes(static: pl.DataFrame, keys: pl.DataFrame, static_keys: list[str]) -> tuple[pl.DataFrame, list[str]]:
-    """Numeric static covariates: codes 1, 2, ... of text attributes (0: missing) and of the
-    keys other than the item (store, department), the numbers as they are; and the names of
-    the coded ones, which are categories."""
+    """Numeric static covariates: codes 1, 2, ... of text attributes (0: missing; names and
+    descriptions are left out) and of the keys other than the item (store, department), the
+    numbers as they are; and the names of the coded ones, which are categories."""
     cols, categorical = [], []
     for name, dtype in static.schema.items():
         if name in static_keys:
             continue
         if dtype == pl.String or dtype == pl.Categorical:
+            if _is_name(static.get_column(name)):
+                continue
             cols.append(pl.col(name).rank("dense").cast(pl.Float64).fill_null(0.0).alias(f"s_{name}"))
             categorical.append(f"s_{name}")
         elif dtype.is_numeric() or dtype == pl.Boolean:
