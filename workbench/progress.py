@@ -31,10 +31,11 @@ def progress(iterable: Iterable, desc: str, total: int | None = None, disable: b
                    mininterval=1.0, **kwargs)
         bar_close = bar.close
 
-        def close() -> None:
+        def close() -> None:  # at the loop's end, and again when the bar is collected
             bar_close()
-            stream.write("\n")
-            stream.close()
+            if not stream.closed:
+                stream.write("\n")
+                stream.close()
 
         bar.close = close
         return bar
