@@ -69,6 +69,10 @@ def check_forecast(fc: ForecastConfig) -> None:
         raise SettingError(f"forecast.quantiles={list(fc.quantiles)}; expected the median (0.5) and levels in"
                            f" pairs around it (0.1 with 0.9), as the quantile losses and conformal models need")
     check_combinations(fc)
+    if fc.calibration.method != "none":  # the first scored origin needs an earlier one to calibrate on
+        _at_least(fc.calibration.origins, 1, "forecast.calibration.origins")
+        _at_least(fc.calibration.block, 1, "forecast.calibration.block")
+        _at_least(fc.calibration.min_errors, 1, "forecast.calibration.min_errors")
     if fc.baseline not in fc.models:
         raise SettingError(f"forecast.baseline={fc.baseline!r} is not in forecast.models={list(fc.models)}")
     check_foundation(fc)  # pre-trained models: their files on disk, packages and quantile levels
@@ -133,15 +137,18 @@ def check_against_data(plain: dict[str, Any], panel) -> None:
     from workbench.anomaly.detect import stock_sales_features
     from workbench.forecast import make_forecaster
     from workbench.forecast.backtest import origins
+    from workbench.forecast.calibrate import calibration_origins
 
     fc = section(plain, "forecast")
     experiment = section(plain, "experiment")
     if "02_forecast" in experiment.notebooks:  # a data study alone needs no forecasting history
         min_train = max(make_forecaster(name, fc).min_history for name in fc.models)
         try:  # the backtest's own rule: horizon x (windows + 1) + the longest history a model needs
-            origins(panel, fc.horizon, fc.n_backtest_windows, min_train)
+            origins(panel, fc.horizon, fc.n_backtest_windows, min_train, calibration_origins(fc))
         except ValueError as err:
-            raise SettingError(f"{err}: shorten forecast.horizon or forecast.n_backtest_windows") from None
+            calibrating = " or forecast.calibration.origins (or set forecast.calibration.method=none)" \
+                if calibration_origins(fc) else ""
+            raise SettingError(f"{err}: shorten forecast.horizon or forecast.n_backtest_windows{calibrating}") from None
         if section(plain, "data").text.column is not None:  # the cold-start study's levels need a window
             try:
                 origins(panel, fc.horizon, fc.n_backtest_windows, fc.cold_start.window)

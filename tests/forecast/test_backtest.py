@@ -81,7 +81,7 @@ def test_series_that_start_late_join_later_origins_and_are_counted(quick):
     result = run_backtest(panel, cfg, progress=False)
     t = result.timings.sort("cutoff")
     assert t["not_yet_started"].to_list()[0] == 1 and t["not_yet_started"].to_list()[-1] == 0
-    first = result.forecasts.filter(pl.col("cutoff") == t["cutoff"][0])
+    first = result.forecasts.filter(pl.col("cutoff") == result.origins.backtest[0])
     assert set(first["item_id"]) == {"S0", "S1"}
     assert set(result.forecasts.filter(pl.col("window") == "holdout")["item_id"]) == {"S0", "S1", "S2"}
 
@@ -89,7 +89,7 @@ def test_series_that_start_late_join_later_origins_and_are_counted(quick):
 def test_quantiles_in_any_order_get_the_right_names(quick):
     cfg = quick.section("forecast", "forecast.horizon=7", "forecast.n_backtest_windows=0",
                            "forecast.models=[seasonal_naive]", "forecast.n_jobs=1",
-                           "forecast.quantiles=[0.9,0.1,0.5]")
+                           "forecast.quantiles=[0.9,0.1,0.5]", "forecast.calibration.method=none")
     f = run_backtest(seasonal_panel(n_series=1, n_days=80), cfg, progress=False).forecasts
     assert (f["q10"] <= f["q50"]).all() and (f["q50"] <= f["q90"]).all()
     assert np.allclose(f["mean"], f["q50"])
@@ -110,7 +110,8 @@ def test_known_future_covariates_are_read_at_the_forecast_step(model, quick):
                            "forecast.linear.lags=7", "forecast.lightgbm.n_estimators=100",
                            # three identical series: their identities tell nothing apart, and on so few
                            # rows the median model's split on them costs it the flag's exact effect
-                           "forecast.lightgbm.series_id=false")
+                           "forecast.lightgbm.series_id=false",
+                           "forecast.calibration.method=none")  # the model's own median
     f = run_backtest(panel, cfg, progress=False).forecasts.join(
         panel.demand.select("item_id", "date", pl.col("demand").alias("actual")), on=["item_id", "date"])
     assert (f["q50"] - f["actual"]).abs().max() < 1.0

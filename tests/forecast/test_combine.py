@@ -28,7 +28,9 @@ def mixed_panel():
 
 
 def test_ensemble_is_the_mean_of_its_members_quantiles(mixed_panel):
-    cfg = _cfg("forecast.models=[seasonal_naive,tsb,lightgbm]", "+forecast.ensembles.avg=[seasonal_naive,lightgbm]")
+    # the combination as made from its members' forecasts (calibration moves each model on its own errors)
+    cfg = _cfg("forecast.models=[seasonal_naive,tsb,lightgbm]", "+forecast.ensembles.avg=[seasonal_naive,lightgbm]",
+               "forecast.calibration.method=none")
     r = run_backtest(mixed_panel, cfg, progress=False)
     f = r.forecasts
     keys = ["item_id", "date", "cutoff"]
@@ -45,7 +47,8 @@ def test_ensemble_is_the_mean_of_its_members_quantiles(mixed_panel):
 
 def test_route_takes_each_series_from_the_model_of_its_class(mixed_panel):
     cfg = _cfg("forecast.models=[seasonal_naive,tsb,lightgbm]",
-               "+forecast.routes.r={smooth:lightgbm,intermittent:tsb,other:seasonal_naive}")
+               "+forecast.routes.r={smooth:lightgbm,intermittent:tsb,other:seasonal_naive}",
+               "forecast.calibration.method=none")
     r = run_backtest(mixed_panel, cfg, progress=False)
     f = r.forecasts
     routed = f.filter(pl.col("model") == "r")

@@ -99,6 +99,38 @@ class ConformalConfig:
     moving_average_window: int = 28
 
 
+class CalibrationMethod(StrEnum):
+    """How the backtest recalibrates every model's quantiles (``forecast.calibration.method``)."""
+
+    none = "none"  # the models' own quantiles
+    conformal = "conformal"  # shifted by the conformal quantile of the errors at earlier origins
+
+
+class CalibrationScope(StrEnum):
+    """Which errors set a quantile's conformal shift."""
+
+    per_quantile = "per_quantile"  # each quantile its own: the share of actuals below it comes to its level
+    symmetric = "symmetric"  # each pair (q, 1 - q) widened or narrowed alike around a median left as it is
+
+
+@dataclass
+class CalibrationConfig:
+    """Conformal calibration of the quantiles of every model, from its errors at earlier origins
+    only (:mod:`workbench.forecast.calibrate`): ``origins`` extra origins before the first
+    backtest origin are forecast to calibrate it and are not scored; each later origin is
+    calibrated on all the origins before it."""
+
+    method: CalibrationMethod = CalibrationMethod.conformal
+    scope: CalibrationScope = CalibrationScope.per_quantile
+    origins: int = 1  # calibration-only origins before the first backtest origin (>= 1 with conformal)
+    # consecutive steps of the horizon that share one shift (1: each step its own; the horizon
+    # or more: one for all); 14 measured best on the default data (README)
+    block: int = 14
+    # a block is calibrated on its own errors where the earlier origins hold this many of them
+    # (series x origins x steps), else on the errors of every step pooled (a small panel)
+    min_errors: int = 200
+
+
 @dataclass
 class IntermittentConfig:
     alpha_d: float = 0.1  # smoothing of the sale size (Croston, TSB)
@@ -218,6 +250,7 @@ class ForecastConfig:
     linear: LinearConfig = field(default_factory=LinearConfig)
     conformal: ConformalConfig = field(default_factory=ConformalConfig)
     intermittent: IntermittentConfig = field(default_factory=IntermittentConfig)
+    calibration: CalibrationConfig = field(default_factory=CalibrationConfig)
     deep: DeepConfig = field(default_factory=DeepConfig)
     foundation: FoundationConfig = field(default_factory=FoundationConfig)
     cold_start: ColdStartConfig = field(default_factory=ColdStartConfig)

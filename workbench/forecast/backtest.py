@@ -5,7 +5,10 @@ inventory stage simulates against). Before it, ``n_backtest_windows`` origins,
 ``horizon`` apart, are the backtest that ranks the models; the hold-out forecasts
 are made from the last origin with exactly the same code. At every origin a model
 sees the target and past covariates up to the cutoff only, and known-future
-covariates up to the end of the window.
+covariates up to the end of the window. With ``forecast.calibration.method=conformal`` the
+models also forecast ``forecast.calibration.origins`` origins before the first backtest
+origin, which are never scored, and every scored origin's quantiles are calibrated on the
+errors at the origins before it (:mod:`workbench.forecast.calibrate`).
 
 Where the panel marks closed days (a 0/1 ``closed`` column, known in advance), every
 model's forecast on a closed day is zero: demand is known to be zero there. Given a
@@ -17,7 +20,7 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -27,6 +30,7 @@ import polars as pl
 from workbench.config import ForecastConfig
 from workbench.data.contracts import period
 from workbench.data.panel import DATE, DemandPanel
+from workbench.forecast.calibrate import BacktestCalibration, calibration_origins
 from workbench.forecast.combine import (
     check_combinations,
     classes_at_cutoffs,
@@ -44,28 +48,32 @@ from workbench.progress import progress as progress_bar
 class Origins:
     backtest: list[date]
     holdout: date
+    calibration: list[date] = field(default_factory=list)  # forecast only to calibrate the later ones
 
     @property
     def all(self) -> list[tuple[str, date]]:
-        return [("backtest", c) for c in self.backtest] + [("holdout", self.holdout)]
+        return ([("calibration", c) for c in self.calibration] + [("backtest", c) for c in self.backtest]
+                + [("holdout", self.holdout)])
 
 
-def origins(panel: DemandPanel, horizon: int, n_windows: int, min_train: int) -> Origins:
+def origins(panel: DemandPanel, horizon: int, n_windows: int, min_train: int, n_calibration: int = 0) -> Origins:
     """Cutoff dates: the hold-out origin is ``horizon`` periods before the last date,
-    the backtest origins step back from it by ``horizon`` each."""
+    the backtest origins step back from it by ``horizon`` each, and ``n_calibration``
+    calibration origins (:mod:`workbench.forecast.calibrate`) step back from the first of them."""
     dates = panel.dates
     n = dates.len()
-    needed = horizon * (n_windows + 1) + min_train
-    if horizon < 1 or n_windows < 0:
+    needed = horizon * (n_windows + n_calibration + 1) + min_train
+    if horizon < 1 or n_windows < 0 or n_calibration < 0:
         raise ValueError(f"forecast.horizon={horizon}, forecast.n_backtest_windows={n_windows}; expected >= 1 and >= 0")
     if n < needed:
+        calibrating = f" + forecast.calibration.origins={n_calibration}" if n_calibration else ""
         raise ValueError(
-            f"the panel has {n} periods; forecast.horizon={horizon} x (forecast.n_backtest_windows={n_windows} + 1)"
-            f" plus {min_train} periods of training history needs {needed}"
+            f"the panel has {n} periods; forecast.horizon={horizon} x (forecast.n_backtest_windows={n_windows}"
+            f"{calibrating} + 1) plus {min_train} periods of training history needs {needed}"
         )
-    idx = [n - 1 - horizon * k for k in range(n_windows + 1, 0, -1)]
+    idx = [n - 1 - horizon * k for k in range(n_windows + n_calibration + 1, 0, -1)]
     cut = [dates[i] for i in idx]
-    return Origins(backtest=cut[:-1], holdout=cut[-1])
+    return Origins(backtest=cut[n_calibration:-1], holdout=cut[-1], calibration=cut[:n_calibration])
 
 
 @dataclass
@@ -75,6 +83,9 @@ class BacktestResult:
     origins: Origins
     models: dict[str, Forecaster]  # as fitted at the last origin (the hold-out), for explain()
     notes: list[str]  # combinations left out, and why
+    # with forecast.calibration.method=conformal: every origin's forecasts (the calibration
+    # origins' too) as the models made them, before calibration; None without calibration
+    uncalibrated: pl.DataFrame | None = None
 
 
 CLOSED = "closed"  # a known-future 0/1 column of the panel: 1 where the shop is closed
@@ -117,16 +128,26 @@ def run_backtest(panel: DemandPanel, cfg: ForecastConfig, progress: bool = True,
     The settings are checked before a run starts (:func:`workbench.checks.check_settings`);
     the combinations whose members are not all in ``cfg.models`` are left out and noted.
     With ``save_dir``, each model's forecasts (all origins) are saved there as soon as they
-    exist, the combinations' at the end."""
+    exist, the combinations' at the end. With ``forecast.calibration.method=conformal`` the
+    models also forecast ``forecast.calibration.origins`` origins before the backtest's, and
+    every scored origin's quantiles are calibrated on the origins before it
+    (:mod:`workbench.forecast.calibrate`); the result keeps the forecasts as made in
+    ``uncalibrated``."""
     quantiles = sorted(cfg.quantiles)
     notes = check_combinations(cfg)
     forecasters = {name: make_forecaster(name, cfg) for name in cfg.models}
     min_train = max(f.min_history for f in forecasters.values())
-    orig = origins(panel, cfg.horizon, cfg.n_backtest_windows, min_train)
+    orig = origins(panel, cfg.horizon, cfg.n_backtest_windows, min_train, calibration_origins(cfg))
     data = to_series_set(panel)
     step = period(panel)
     starts = [s.start_time() for s in data.target]
     closed = closed_days(panel)
+    calibration = BacktestCalibration.of(panel, cfg, [c for _, c in orig.all], closed)
+
+    def scored(frame: pl.DataFrame) -> pl.DataFrame:
+        """The scored origins of ``frame``: calibrated (and zero again on closed days) when asked for."""
+        return frame if calibration is None else zero_when_closed(calibration(frame), closed, quantiles)
+
     frames, timings = [], []
     tasks = [(name, window, cutoff) for name in cfg.models for window, cutoff in orig.all]
     bar = progress_bar(tasks, desc="backtest", disable=not progress, unit="fit")
@@ -151,7 +172,7 @@ def run_backtest(panel: DemandPanel, cfg: ForecastConfig, progress: bool = True,
         notes.extend(f"{name}, {window} origin {cutoff}: {note}" for note in model.notes)
         frames.append(zero_when_closed(frame, closed, quantiles))
         if save_dir is not None and (window, cutoff) == orig.all[-1]:  # the model's last origin
-            save_forecasts(pl.concat(frames[-len(orig.all):]), Path(save_dir), name)
+            save_forecasts(scored(pl.concat(frames[-len(orig.all):])), Path(save_dir), name)
         timings.append(
             {"model": name, "cutoff": cutoff, "window": window, "seconds": seconds,
              "fallbacks": model.fallbacks - before, "series": len(ready),
@@ -159,13 +180,16 @@ def run_backtest(panel: DemandPanel, cfg: ForecastConfig, progress: bool = True,
              "seconds_per_epoch": (sum(model.epoch_seconds) / len(model.epoch_seconds)
                                    if model.epoch_seconds else None)}
         )
-    forecasts = pl.concat(frames)
     timings = pl.DataFrame(timings, infer_schema_length=None)
-    forecasts, timings = add_combinations(forecasts, timings, panel, cfg, quantiles)
+    # combinations from the members' forecasts as made, then calibrated on their own errors
+    made, timings = add_combinations(pl.concat(frames), timings, panel, cfg, quantiles)
+    forecasts = scored(made)
     if save_dir is not None:
         for name in set(forecasts["model"].unique()) - set(cfg.models):
             save_forecasts(forecasts.filter(pl.col("model") == name), Path(save_dir), name)
-    return BacktestResult(forecasts.sort(["model", "cutoff", *panel.keys, DATE]), timings, orig, forecasters, notes)
+    order = ["model", "cutoff", *panel.keys, DATE]
+    return BacktestResult(forecasts.sort(order), timings, orig, forecasters, notes,
+                          uncalibrated=None if calibration is None else made.sort(order))
 
 
 def add_combinations(forecasts: pl.DataFrame, timings: pl.DataFrame, panel: DemandPanel, cfg: ForecastConfig,
