@@ -56,7 +56,7 @@ def main() -> None:
         tables.append(calibration_table(made, calibrated, panel, fc).with_columns(pl.lit(scope).alias("scope")))
     table = pl.concat(tables).sort("scope", "coverage_made")
     with pl.Config(tbl_formatting="MARKDOWN", tbl_hide_column_data_types=True, tbl_hide_dataframe_shape=True,
-                   tbl_rows=-1, float_precision=4):
+                   tbl_rows=-1, float_precision=4, tbl_width_chars=200):
         print(table)
 
 
