@@ -53,7 +53,8 @@ VARIANTS = {
     "lightgbm direct; lags 56 & 400 trees; median & categories": [*LGB, PLAIN[0], *NO_WINDOW],
     "lightgbm direct; lags 56 & 400 trees; least squares & categories": [*LGB, *NO_WINDOW],
     "lightgbm direct; lags 56 & 400 trees; least squares & categories & 7-day window (experiment=rossmann)": LGB,
-    "lightgbm direct; lags 28; least squares & categories & 7-day window (the defaults)": [*LGB, *DEFAULTS],
+    "lightgbm direct; lags 28; least squares & categories & 7-day window (the defaults with point=l2)": [
+        *LGB, *DEFAULTS],
     "lightgbm recursive; lags 14 + weekly to 56; least squares & categories & 7-day window": [
         *LGB, "forecast.lightgbm.lags=14", f"forecast.lightgbm.seasonal_lags={SEASONAL}",
         "forecast.lightgbm.strategy=recursive"],

@@ -75,7 +75,7 @@ def test_least_squares_point_forecast_is_the_mean_column(quick):
     settings = ["forecast.horizon=7", "forecast.n_backtest_windows=1", "forecast.models=[lightgbm]", "forecast.n_jobs=1",
                 "forecast.lightgbm.lags=7", "forecast.lightgbm.n_estimators=40",
                 "forecast.calibration.method=none"]  # the models' own quantiles (calibration moves the median)
-    l2 = run_backtest(panel, quick.section("forecast", *settings), progress=False).forecasts
+    l2 = run_backtest(panel, quick.section("forecast", *settings, "forecast.lightgbm.point=l2"), progress=False).forecasts
     med = run_backtest(panel, quick.section("forecast", *settings, "forecast.lightgbm.point=median"),
                        progress=False).forecasts
     assert med["mean"].to_list() == med["q50"].to_list()  # the median stands for the point forecast
@@ -122,6 +122,9 @@ def test_known_future_values_before_the_step_are_read(quick, strategy):
     settings = ["forecast.horizon=7", "forecast.n_backtest_windows=1", "forecast.models=[lightgbm]", "forecast.n_jobs=1",
                 "forecast.lightgbm.lags=7", "forecast.lightgbm.n_estimators=60", "forecast.lightgbm.series_id=false",
                 f"forecast.lightgbm.strategy={strategy}", "forecast.lightgbm.sample_paths=50",
+                # least squares reaches a jump of 10 in 60 trees; the median model moves by at most
+                # the learning rate per tree
+                "forecast.lightgbm.point=l2",
                 "forecast.lightgbm.max_samples_per_ts=null"]
     err = {}
     for window in (0, 2):

@@ -78,7 +78,10 @@ class LightGBMConfig:
     max_samples_per_ts: int | None = 365
     strategy: LagStrategy = LagStrategy.direct
     sample_paths: int = 200  # recursive: sampled paths whose quantiles are the forecast
-    point: PointObjective = PointObjective.l2
+    # median: least squares forecasts the mean, which on sparse, skewed demand scores far worse
+    # by MASE (default data: backtest MASE 0.77 against 0.61); l2 is better on smooth store
+    # sales (Rossmann 0.283 against 0.292), where experiment=rossmann and walmart set it
+    point: PointObjective = PointObjective.median
     # text attributes (store type, category), the keys besides the item (store, department) and
     # the calendar's day of week and month split as categories, not as ordered codes
     categorical: bool = True
