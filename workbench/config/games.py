@@ -1,14 +1,89 @@
-"""The ``games`` group: the supply-chain games of one product category."""
+"""The ``games`` group: the collaboration study of one product category.
+
+Its parts each read a section of their own: ``games.contracts`` (supplier-retailer contracts in
+the newsvendor setting), ``games.grid`` (the normal-form games), ``games.chain`` (marginalisation
+across the tiers of a serial chain), ``games.bullwhip`` (the beer-game simulation) and
+``games.pooling`` (retailers that pool their stock)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from omegaconf import II
+
+
+@dataclass
+class ContractsConfig:
+    """Supplier-retailer contracts (Cachon 2003), each one entry of ``workbench.games.contracts``."""
+
+    names: list[str] = field(default_factory=lambda: [
+        "wholesale_price", "buyback", "revenue_sharing", "quantity_discount", "two_part_tariff", "sales_rebate",
+    ])
+    # what the retailer can earn elsewhere, which the supplier's terms must leave it:
+    # "wholesale" (its profit under the supplier-led wholesale-price contract) or "zero"
+    reservation: str = "wholesale"
+    frontier_points: int = 21  # shares lambda of the chain's profit on the coordinating frontier
+
+
+@dataclass
+class GridConfig:
+    """The normal-form games solved for every equilibrium (nashpy; Gambit where installed)."""
+
+    n_prices: int = 12  # wholesale prices from unit cost to retail price
+    n_quantities: int = 15  # order quantities from 0 to demand's 99% quantile
+    n_stock_levels: int = 9  # stocking levels of each channel in the competition game
+    spill: float = 0.5  # share of one channel's unmet demand that tries the other
+    n_tier_markups: int = 4  # markups each tier may choose in the multi-player chain game
+    max_support_size: int = 8  # support enumeration beyond this reduced size is left out
+
+
+@dataclass
+class ChainConfig:
+    """A serial chain facing linear demand p = a - b q, each tier adding its margin."""
+
+    tiers: list[str] = field(default_factory=lambda: ["supplier", "manufacturer", "distributor", "retailer"])
+    # each tier's own unit cost as a share of the category's unit cost (first tier first);
+    # they sum to 1 so the integrated chain has the category's cost
+    cost_shares: list[float] = field(default_factory=lambda: [0.4, 0.3, 0.2, 0.1])
+    max_tiers: int = 6  # the efficiency curve over 1..max_tiers tiers
+
+
+@dataclass
+class BullwhipConfig:
+    """The four-tier serial chain simulated over Monte Carlo paths (the beer game)."""
+
+    lead_times: list[int] = field(default_factory=lambda: [2, 2, 2, 2])  # periods, retailer first
+    policy: str = "order_up_to"  # "order_up_to" (Chen et al. 2000) or "sterman" (anchoring and adjustment)
+    forecast: str = "moving_average"  # "moving_average" over `window` periods or "exp_smoothing" with `alpha`
+    window: int = 8
+    alpha: float = 0.25
+    safety_factor: float = 0.0  # z of the order-up-to level; 0 is Chen et al.'s equality case
+    supply_line_weight: float = 0.34  # Sterman's beta as his players chose it; beta = 1 is the rational weight
+    stock_adjustment: float = 0.25  # Sterman's alpha_S: share of the stock gap ordered each period
+    ar_rho: float = 0.7  # autocorrelation of the synthetic AR(1) demand
+    n_paths: int = 2000
+    periods: int = 156  # simulated periods per path, after the warm-up
+    warmup: int = 52
+    holding_costs: list[float] = field(default_factory=lambda: [1.0, 0.75, 0.5, 0.25])  # per unit and period
+    backorder_costs: list[float] = field(default_factory=lambda: [10.0, 5.0, 2.5, 1.25])
+    seed: int = II("experiment.seed")
+
+
+@dataclass
+class PoolingConfig:
+    """Retailers (stores or channels of the category) that may pool their stock in one warehouse."""
+
+    by: str | None = None  # the panel key whose members are the players; None: location, else channel
+    max_players: int = 8  # the largest by demand; 2^n coalitions are evaluated
 
 
 @dataclass
 class GamesConfig:
     category: str | None = None  # None: the category with most revenue
-    period_days: int = 28
-    n_prices: int = 12
-    n_quantities: int = 15
+    period_days: int = 28  # one selling season of the newsvendor
     salvage_share: float = 0.3  # salvage value of leftover stock, as a share of unit cost
+    contracts: ContractsConfig = field(default_factory=ContractsConfig)
+    grid: GridConfig = field(default_factory=GridConfig)
+    chain: ChainConfig = field(default_factory=ChainConfig)
+    bullwhip: BullwhipConfig = field(default_factory=BullwhipConfig)
+    pooling: PoolingConfig = field(default_factory=PoolingConfig)
