@@ -26,6 +26,9 @@ $(STAMP): pyproject.toml $(LOCK)
 	@# the lock is a constraints file, so packages this platform does not need are not installed
 	$(PIP) install --quiet -c $(LOCK) "torch==2.13.0"
 	$(PIP) install --quiet -c $(LOCK) -e ".[dev]"
+	@# Gambit is optional and builds from source (a C++ compiler, about five minutes on two cores):
+	@# where it cannot, the collaboration study runs without its Gambit parts and says so
+	$(PIP) install --quiet -c $(LOCK) -e ".[games]" || echo "warning: pygambit did not build; the collaboration study's Gambit parts are skipped"
 	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (workbench)"
 	touch $(STAMP)
 
@@ -33,7 +36,7 @@ setup: $(STAMP) ## Create .venv with the locked versions of every dependency (to
 
 lock: $(STAMP) ## Re-resolve requirements.lock (newest versions within pyproject.toml's ranges), then `make setup`
 	$(PIP) install --quiet "uv==$(UV_VERSION)"
-	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --upgrade --python-version 3.11 \
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --extra games --upgrade --python-version 3.11 \
 		--python-platform x86_64-manylinux_2_28 --quiet -o $(LOCK)
 	@echo "requirements.lock updated: bring environment.yml's pins in step (tests/test_packaging.py checks), then make setup"
 

@@ -27,7 +27,8 @@ def _lock() -> dict[str, str]:
 
 def _direct() -> list[Requirement]:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    return [Requirement(r) for r in [*project["dependencies"], *project["optional-dependencies"]["dev"]]]
+    extras = [r for group in project["optional-dependencies"].values() for r in group]
+    return [Requirement(r) for r in [*project["dependencies"], *extras]]
 
 
 @pytest.mark.parametrize("req", _direct(), ids=str)

@@ -1,0 +1,129 @@
+"""The collaboration study's inputs from the demand panel: one category's economics, its demand per
+period and per season, and the demand of the retailers (channels or stores) that may pool their stock.
+
+Every game of the study is played on these, so the numbers come from the data, not from a textbook
+example: the retail price and unit cost are the category's unit-weighted averages (from
+:func:`workbench.inventory.economics.series_economics`' sources: the panel's price and unit cost where it
+has them, the same defaults where it has not), and a season's demand is the category's total over
+``period_days`` consecutive periods.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+from workbench.data.panel import DATE, DEMAND, ITEM, DemandPanel
+from workbench.inventory.economics import DEFAULTS
+
+
+@dataclass(frozen=True)
+class CategoryData:
+    """One category's demand and economics, as every part of the study reads them."""
+
+    category: str
+    price: float  # unit-weighted retail price
+    unit_cost: float  # unit-weighted unit cost
+    daily: pl.DataFrame  # date, demand: the category's total per period
+    seasons: np.ndarray  # totals over every window of period_days consecutive periods (overlapping)
+    period_days: int
+    defaulted: tuple[str, ...]  # economics that came from defaults: "price" and/or "unit_cost"
+
+
+def _valued(panel: DemandPanel) -> tuple[pl.DataFrame, list[str]]:
+    """The demand rows with the category, a unit price and a unit cost; the attributes defaulted."""
+    skeys = panel.static_keys
+    static = panel.static
+    defaulted = []
+    if "category" not in static.columns:
+        static = static.with_columns(pl.lit("all").alias("category"))
+    wanted = [c for c in ("category", "price", "unit_cost") if c in static.columns]
+    df = panel.demand.join(static.select([*skeys, *wanted]), on=skeys, how="left", suffix="_list")
+    if "price" in panel.demand.columns:
+        price = pl.col("price")
+    elif "price" in df.columns:
+        price = pl.col("price").fill_null(1.0)
+    else:  # demand in money (Walmart's sales): a unit is one unit of money at retail
+        price = pl.lit(1.0)
+        defaulted.append("price")
+    df = df.with_columns(price.cast(pl.Float64).alias("_price"),
+                         pl.col("category").cast(pl.String).fill_null("unknown"))
+    if "unit_cost" in df.columns:
+        cost = pl.col("unit_cost").cast(pl.Float64)
+    else:
+        cost = DEFAULTS["unit_cost_share"] * pl.col("_price")
+        defaulted.append("unit_cost")
+    return df.with_columns(cost.alias("_cost")), defaulted
+
+
+def category_data(panel: DemandPanel, category: str | None, period_days: int) -> CategoryData:
+    """The category's economics, its total demand per period and its season totals.
+
+    ``category=None`` takes the category with most revenue. A season is ``period_days`` periods of
+    the panel (days or weeks); the seasons are every window of that length (overlapping), so their
+    spread is the data's season-to-season variation.
+    """
+    if period_days < 1:
+        raise ValueError(f"games.period_days={period_days}; expected 1 or more")
+    df, defaulted = _valued(panel)
+    by_cat = df.group_by("category").agg(
+        (pl.col(DEMAND) * pl.col("_price")).sum().alias("revenue"),
+        pl.col(DEMAND).sum().alias("units"),
+        (pl.col(DEMAND) * pl.col("_cost")).sum().alias("cost"),
+    )
+    if category is None:
+        category = by_cat.sort(["revenue", "category"], descending=[True, False])["category"][0]
+    row = by_cat.filter(pl.col("category") == category)
+    if row.height == 0:
+        raise ValueError(f"games.category={category!r} is not in the data; categories: {sorted(by_cat['category'])}")
+    units = row["units"][0]
+    if not units > 0:
+        raise ValueError(f"games.category={category!r} has no demand in the data")
+    daily = df.filter(pl.col("category") == category).group_by(DATE).agg(pl.col(DEMAND).sum()).sort(DATE)
+    if daily.height < period_days:
+        raise ValueError(f"games.period_days={period_days} is longer than the data ({daily.height} periods)")
+    seasons = daily[DEMAND].rolling_sum(period_days).drop_nulls().to_numpy()
+    price, cost = float(row["revenue"][0] / units), float(row["cost"][0] / units)
+    if not cost < price:
+        raise ValueError(f"games: category {category!r} has unit cost {cost:.4g} >= retail price {price:.4g};"
+                         " expected a positive margin (check the data's unit_cost and price columns)")
+    return CategoryData(str(category), price, cost, daily, seasons, period_days, tuple(defaulted))
+
+
+def player_key(panel: DemandPanel, by: str | None) -> str:
+    """The column whose members are the retailers of the pooling and competition games: ``by`` where
+    given (a key of the panel or a column of its static table), else the first of ``location``,
+    ``channel``, ``store`` the panel has."""
+    columns = [*panel.keys, *panel.static.columns]
+    if by is not None:
+        if by == ITEM or by not in columns:
+            raise ValueError(f"games.pooling.by={by!r}; expected a key or static column other than {ITEM!r}:"
+                             f" one of {sorted(set(columns) - {ITEM})}")
+        return by
+    for name in ("location", "channel", "store"):
+        if name in columns:
+            return name
+    raise ValueError("games.pooling.by is not set and the data has no location, channel or store column;"
+                     f" expected one of {sorted(set(columns) - {ITEM})}")
+
+
+def player_demand(panel: DemandPanel, category: str, by: str, period_days: int,
+                  max_players: int) -> tuple[list[str], np.ndarray]:
+    """Season demand of the category at each retailer (member of ``by``), jointly: the names of the
+    ``max_players`` largest by demand and a (seasons, players) array of their totals over the same
+    windows of ``period_days`` periods, so their correlation is the data's."""
+    df, _ = _valued(panel)
+    if by not in df.columns:
+        df = df.join(panel.static.select([*panel.static_keys, by]), on=panel.static_keys, how="left")
+    df = df.filter(pl.col("category") == category).with_columns(pl.col(by).cast(pl.String).fill_null("unknown"))
+    wide = (df.group_by(DATE, by).agg(pl.col(DEMAND).sum())
+            .pivot(on=by, index=DATE, values=DEMAND).sort(DATE).fill_null(0.0))
+    totals = wide.drop(DATE).sum().transpose(include_header=True, header_name="player", column_names=["units"])
+    names = totals.sort(["units", "player"], descending=[True, False])["player"].head(max_players).to_list()
+    if len(names) < 2:
+        raise ValueError(f"games.pooling.by={by!r}: category {category!r} has {len(names)} member(s) of {by!r};"
+                         " expected 2 or more retailers to pool")
+    seasons = wide.select(pl.col(n).rolling_sum(period_days) for n in names).drop_nulls().to_numpy()
+    return names, seasons.astype(float)
