@@ -8,8 +8,26 @@ across the tiers of a serial chain), ``games.bullwhip`` (the beer-game simulatio
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from omegaconf import II
+
+
+class Reservation(StrEnum):
+    """What the retailer can earn elsewhere, which a leading supplier's terms must leave it."""
+
+    wholesale = "wholesale"  # its profit under the supplier-led wholesale-price contract
+    zero = "zero"  # nothing: the supplier may take the whole chain's profit
+
+
+class OrderPolicy(StrEnum):
+    order_up_to = "order_up_to"  # Chen, Drezner, Ryan & Simchi-Levi (2000)
+    sterman = "sterman"  # anchoring and adjustment (Sterman 1989)
+
+
+class DemandForecast(StrEnum):
+    moving_average = "moving_average"  # over `window` periods
+    exp_smoothing = "exp_smoothing"  # with `alpha`
 
 
 @dataclass
@@ -19,9 +37,7 @@ class ContractsConfig:
     names: list[str] = field(default_factory=lambda: [
         "wholesale_price", "buyback", "revenue_sharing", "quantity_discount", "two_part_tariff", "sales_rebate",
     ])
-    # what the retailer can earn elsewhere, which the supplier's terms must leave it:
-    # "wholesale" (its profit under the supplier-led wholesale-price contract) or "zero"
-    reservation: str = "wholesale"
+    reservation: Reservation = Reservation.wholesale
     frontier_points: int = 21  # shares lambda of the chain's profit on the coordinating frontier
 
 
@@ -53,8 +69,8 @@ class BullwhipConfig:
     """The four-tier serial chain simulated over Monte Carlo paths (the beer game)."""
 
     lead_times: list[int] = field(default_factory=lambda: [2, 2, 2, 2])  # periods, retailer first
-    policy: str = "order_up_to"  # "order_up_to" (Chen et al. 2000) or "sterman" (anchoring and adjustment)
-    forecast: str = "moving_average"  # "moving_average" over `window` periods or "exp_smoothing" with `alpha`
+    policy: OrderPolicy = OrderPolicy.order_up_to
+    forecast: DemandForecast = DemandForecast.moving_average
     window: int = 8
     alpha: float = 0.25
     safety_factor: float = 0.0  # z of the order-up-to level; 0 is Chen et al.'s equality case
