@@ -34,6 +34,7 @@ class SettingError(ValueError):
 
 def check_settings(plain: dict[str, Any]) -> None:
     """Settings alone, each group typed (and so checked against its schema) once."""
+    from workbench.games.settings import check_games_config
     from workbench.inventory.settings import check_inventory_config
 
     typed = {name: section(plain, name) for name in GROUPS}
@@ -43,6 +44,7 @@ def check_settings(plain: dict[str, Any]) -> None:
     check_inventory_config(typed["inventory"], fc.quantiles)
     check_solver(typed["inventory"])
     check_anomaly(typed["anomaly"])
+    check_games_config(typed["games"])
     check_experiment(typed["experiment"])
 
 
@@ -170,6 +172,14 @@ def check_against_data(plain: dict[str, Any], panel) -> None:
         if str(games.category) not in known:
             raise SettingError(f"games.category={games.category!r} is not a category of the data;"
                                f" expected one of {known[:12]}{' ...' if len(known) > 12 else ''}")
+    if "04_games" in experiment.notebooks:
+        from workbench.games.data import category_data, player_key
+
+        try:
+            category_data(panel, games.category, games.period_days)
+            player_key(panel, games.pooling.by)
+        except ValueError as err:
+            raise SettingError(str(err)) from None
 
 
 def _at_least(value: int, low: int, setting: str) -> None:

@@ -92,21 +92,17 @@ def category_data(panel: DemandPanel, category: str | None, period_days: int) ->
     return CategoryData(str(category), price, cost, daily, seasons, period_days, tuple(defaulted))
 
 
-def player_key(panel: DemandPanel, by: str | None) -> str:
+def player_key(panel: DemandPanel, by: str | None) -> str | None:
     """The column whose members are the retailers of the pooling and competition games: ``by`` where
     given (a key of the panel or a column of its static table), else the first of ``location``,
-    ``channel``, ``store`` the panel has."""
+    ``channel``, ``store`` the panel has, else None (the data has one retailer: nothing to pool)."""
     columns = [*panel.keys, *panel.static.columns]
     if by is not None:
         if by == ITEM or by not in columns:
             raise ValueError(f"games.pooling.by={by!r}; expected a key or static column other than {ITEM!r}:"
                              f" one of {sorted(set(columns) - {ITEM})}")
         return by
-    for name in ("location", "channel", "store"):
-        if name in columns:
-            return name
-    raise ValueError("games.pooling.by is not set and the data has no location, channel or store column;"
-                     f" expected one of {sorted(set(columns) - {ITEM})}")
+    return next((name for name in ("location", "channel", "store") if name in columns), None)
 
 
 def player_demand(panel: DemandPanel, category: str, by: str, period_days: int,

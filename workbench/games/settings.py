@@ -1,0 +1,82 @@
+"""Settings of the collaboration study that the runner checks before any notebook runs; each error
+names the setting and what was expected."""
+
+from __future__ import annotations
+
+import math
+
+MAX_PLAYERS = 12  # 2^12 coalitions in the pooling game
+MAX_TIER_PROFILES = 4096  # strategy profiles of the multi-player chain game that Gambit solves
+
+
+def _at_least(value: float, low: float, setting: str) -> None:
+    if value < low:
+        raise ValueError(f"{setting}={value}; expected {low} or more")
+
+
+def check_games_config(cfg) -> None:
+    """The ``games`` section alone: registry names, ranges and the rules between fields."""
+    from workbench.games.contracts import CONTRACTS
+
+    _at_least(cfg.period_days, 1, "games.period_days")
+    if not 0.0 <= cfg.salvage_share < 1.0:
+        raise ValueError(f"games.salvage_share={cfg.salvage_share}; expected in [0, 1): salvage below unit cost")
+
+    names = list(cfg.contracts.names)
+    if not names:
+        raise ValueError(f"games.contracts.names is empty; expected some of {list(CONTRACTS)}")
+    for name in names:
+        CONTRACTS[name]  # the registry's KeyError names the setting and the known entries
+    if len(set(names)) != len(names):
+        raise ValueError(f"games.contracts.names={names} names a contract twice")
+    _at_least(cfg.contracts.frontier_points, 2, "games.contracts.frontier_points")
+
+    grid = cfg.grid
+    for field in ("n_prices", "n_quantities", "n_stock_levels", "n_tier_markups"):
+        _at_least(getattr(grid, field), 2, f"games.grid.{field}")
+    _at_least(grid.max_support_size, 1, "games.grid.max_support_size")
+    if not 0.0 <= grid.spill <= 1.0:
+        raise ValueError(f"games.grid.spill={grid.spill}; expected a share in [0, 1]")
+
+    chain = cfg.chain
+    tiers, shares = list(chain.tiers), list(chain.cost_shares)
+    _at_least(len(tiers), 2, "the number of games.chain.tiers")
+    if len(shares) != len(tiers):
+        raise ValueError(f"games.chain.cost_shares has {len(shares)} entries for {len(tiers)} games.chain.tiers;"
+                         " expected one share of the unit cost per tier")
+    if min(shares) < 0 or not math.isclose(sum(shares), 1.0, abs_tol=1e-9):
+        raise ValueError(f"games.chain.cost_shares={shares}; expected shares >= 0 that sum to 1")
+    _at_least(chain.max_tiers, len(tiers), "games.chain.max_tiers (at least the number of games.chain.tiers)")
+    if grid.n_tier_markups ** len(tiers) > MAX_TIER_PROFILES:
+        raise ValueError(f"games.grid.n_tier_markups={grid.n_tier_markups} with {len(tiers)} tiers gives"
+                         f" {grid.n_tier_markups ** len(tiers):,} strategy profiles; expected at most"
+                         f" {MAX_TIER_PROFILES:,}")
+
+    bw = cfg.bullwhip
+    k = len(bw.lead_times)
+    _at_least(k, 1, "the number of games.bullwhip.lead_times")
+    for field in ("holding_costs", "backorder_costs"):
+        if len(getattr(bw, field)) != k:
+            raise ValueError(f"games.bullwhip.{field} has {len(getattr(bw, field))} entries for {k}"
+                             " games.bullwhip.lead_times; expected one per tier, retailer first")
+        if min(getattr(bw, field)) < 0:
+            raise ValueError(f"games.bullwhip.{field}={list(getattr(bw, field))}; expected costs >= 0")
+    if min(bw.lead_times) < 0:
+        raise ValueError(f"games.bullwhip.lead_times={list(bw.lead_times)}; expected periods >= 0")
+    _at_least(bw.window, 1, "games.bullwhip.window")
+    if not 0.0 < bw.alpha <= 1.0:
+        raise ValueError(f"games.bullwhip.alpha={bw.alpha}; expected in (0, 1]")
+    if not 0.0 < bw.stock_adjustment <= 1.0:
+        raise ValueError(f"games.bullwhip.stock_adjustment={bw.stock_adjustment}; expected in (0, 1]")
+    _at_least(bw.supply_line_weight, 0.0, "games.bullwhip.supply_line_weight")
+    _at_least(bw.safety_factor, 0.0, "games.bullwhip.safety_factor")
+    if not -1.0 < bw.ar_rho < 1.0:
+        raise ValueError(f"games.bullwhip.ar_rho={bw.ar_rho}; expected in (-1, 1) for a stationary AR(1)")
+    _at_least(bw.n_paths, 2, "games.bullwhip.n_paths")
+    _at_least(bw.periods, 2 * bw.window, "games.bullwhip.periods (twice games.bullwhip.window)")
+    _at_least(bw.warmup, bw.window + sum(bw.lead_times),
+              "games.bullwhip.warmup (games.bullwhip.window plus the lead times)")
+
+    if not 2 <= cfg.pooling.max_players <= MAX_PLAYERS:
+        raise ValueError(f"games.pooling.max_players={cfg.pooling.max_players}; expected 2 to {MAX_PLAYERS}"
+                         f" (2^n coalitions are evaluated)")
