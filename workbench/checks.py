@@ -172,7 +172,7 @@ def check_against_data(plain: dict[str, Any], panel) -> None:
         if str(games.category) not in known:
             raise SettingError(f"games.category={games.category!r} is not a category of the data;"
                                f" expected one of {known[:12]}{' ...' if len(known) > 12 else ''}")
-    if "04_games" in experiment.notebooks:
+    if "04_collaboration" in experiment.notebooks:
         from workbench.games.data import category_data, player_key
 
         try:

@@ -16,7 +16,7 @@ class ExperimentConfig:
             "01_data",
             "02_forecast",
             "03_inventory",
-            "04_games",
+            "04_collaboration",
             "05_anomaly",
         ]
     )
