@@ -62,6 +62,10 @@ class ChainConfig:
     # they sum to 1 so the integrated chain has the category's cost
     cost_shares: list[float] = field(default_factory=lambda: [0.4, 0.3, 0.2, 0.1])
     max_tiers: int = 6  # the efficiency curve over 1..max_tiers tiers
+    # point price elasticity of the category's demand at its observed price and volume, which fixes the
+    # line p = a - b q through that point; -2 lies between published averages (Tellis 1988: -1.76;
+    # Bijmolt, van Heerde & Pieters 2005: -2.62)
+    elasticity: float = -2.0
 
 
 @dataclass
