@@ -25,10 +25,11 @@ Management Science 35(3)), anchoring and adjustment:
 ``q_t = max(0, Lhat_t + alpha_S (S* - S_t) + alpha_S beta (SL* - SL_t))`` with Lhat the exponentially
 smoothed demand (``alpha``; the ``forecast`` setting is the order-up-to policy's), S the effective
 inventory (on hand minus backlog), SL the supply line (ordered, not yet received), ``beta`` =
-``supply_line_weight`` and ``alpha_S`` = ``stock_adjustment``, all measured when the tier orders. The targets: the desired supply line ``SL* = (L - 1) Lhat_t``, the L - 1 earlier orders
-still on their way at that moment when arrivals match expected demand (this period's arrival is already
-in S), and the desired stock ``S*`` = ``desired_stock`` (default: the order-up-to policy's initial safety
-stock ``z sigma_0 sqrt(L)``). So with beta = alpha_S = 1 the rule is the order-up-to policy with an
+``supply_line_weight`` and ``alpha_S`` = ``stock_adjustment``, all measured when the tier orders. The
+targets: the desired supply line ``SL* = (L - 1) Lhat_t``, the L - 1 earlier orders still on their way at
+that moment when arrivals match expected demand (this period's arrival is already in S), and the
+desired stock ``S*`` = ``desired_stock`` (default: the order-up-to policy's initial safety stock
+``z sigma_0 sqrt(L)``). So with beta = alpha_S = 1 the rule is the order-up-to policy with an
 exponentially smoothed forecast, clipped at zero. The rule needs lead times of 1 or more (with L = 0 the
 replenishment lands after the decision, and no S* is a steady state).
 
