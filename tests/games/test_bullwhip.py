@@ -195,7 +195,7 @@ def test_costs_and_the_value_of_information(four_tiers):
 def test_config_study_runs_both_chains_on_the_same_paths():
     cfg = BullwhipConfig(seed=0, n_paths=200, periods=60, warmup=30)
     demand = ar1_demand(cfg.n_paths, cfg.periods + cfg.warmup, 100.0, 10.0, cfg.ar_rho, cfg.seed)
-    table, voi = sharing_study(cfg, demand, rho=cfg.ar_rho)
+    table, voi = sharing_study(cfg, demand, [1.0, 0.75, 0.5, 0.25], [10.0, 5.0, 2.5, 1.25], rho=cfg.ar_rho)
     assert table.height == 4 and np.isfinite(voi)
     assert simulate_config(cfg, demand).orders.shape == (4, 200, 90)
 

@@ -84,8 +84,13 @@ class BullwhipConfig:
     n_paths: int = 2000
     periods: int = 156  # simulated periods per path, after the warm-up
     warmup: int = 52
-    holding_costs: list[float] = field(default_factory=lambda: [1.0, 0.75, 0.5, 0.25])  # per unit and period
-    backorder_costs: list[float] = field(default_factory=lambda: [10.0, 5.0, 2.5, 1.25])
+    # money per unit and period, one per tier, retailer first. null: from the category's economics, a
+    # unit at each tier held at the inventory stage's default rate (25 % of its value a year; its value
+    # the unit cost less the shares of games.chain.cost_shares still to be added below it), and a
+    # backorder costing `backorder_ratio` times that (9: a 90 % critical ratio at every tier)
+    holding_costs: list[float] | None = None
+    backorder_costs: list[float] | None = None
+    backorder_ratio: float = 9.0
     seed: int = II("experiment.seed")
 
 

@@ -90,12 +90,13 @@ def bootstrap_demand(series: np.ndarray, n_paths: int, periods: int, block: floa
 def category_series(panel, category: str | None, period_days: int = 7) -> tuple[str, np.ndarray]:
     """A category's demand totals over consecutive, non-overlapping periods of ``period_days`` days (the
     last, incomplete period dropped): the series :func:`bootstrap_demand` resamples. ``category=None``
-    takes the category with most revenue (as :func:`workbench.games.supply.season_demand`)."""
-    from workbench.games.supply import season_demand
+    takes the category with most revenue (as :func:`workbench.games.data.category_data`)."""
+    from workbench.games.data import DEMAND, category_data
 
     if period_days < 1:
         raise ValueError(f"bootstrap period_days={period_days}; expected 1 or more")
-    category, daily, _, _ = season_demand(panel, category, 1)
+    data = category_data(panel, category, 1)
+    category, daily = data.category, data.daily[DEMAND].to_numpy()
     n = daily.size // period_days
     if n < 2:
         raise ValueError(f"period_days={period_days} leaves fewer than 2 periods in the data ({daily.size} days)")

@@ -217,11 +217,13 @@ def sterman_oscillation(demand: np.ndarray, lead_times, betas=(0.34, 1.0), *, st
     return pl.DataFrame(rows, schema=["supply_line_weight", "tier", "ratio", "amplitude", "period"], orient="row")
 
 
-def sharing_study(cfg, demand: np.ndarray, rho: float = 0.0, **overrides) -> tuple[pl.DataFrame, float]:
+def sharing_study(cfg, demand: np.ndarray, holding_costs, backorder_costs, rho: float = 0.0,
+                  **overrides) -> tuple[pl.DataFrame, float]:
     """The chain of a ``BullwhipConfig`` on ``demand`` without and with shared information (the same paths):
-    :func:`sharing_table` and :func:`value_of_information`, both after ``cfg.warmup`` periods."""
+    :func:`sharing_table` and :func:`value_of_information` at the given costs per unit and period (one per
+    tier, retailer first), both after ``cfg.warmup`` periods."""
     without = simulate_config(cfg, demand, share_information=False, **overrides)
     shared = simulate_config(cfg, demand, share_information=True, **overrides)
-    table = sharing_table(without, shared, cfg.holding_costs, cfg.backorder_costs, cfg.window, cfg.warmup,
+    table = sharing_table(without, shared, holding_costs, backorder_costs, cfg.window, cfg.warmup,
                           rho=rho, forecast=cfg.forecast, alpha=cfg.alpha)
-    return table, value_of_information(without, shared, cfg.holding_costs, cfg.backorder_costs, cfg.warmup)
+    return table, value_of_information(without, shared, holding_costs, backorder_costs, cfg.warmup)

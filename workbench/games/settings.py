@@ -55,7 +55,10 @@ def check_games_config(cfg) -> None:
     bw = cfg.bullwhip
     k = len(bw.lead_times)
     _at_least(k, 1, "the number of games.bullwhip.lead_times")
+    _at_least(bw.backorder_ratio, 0.0, "games.bullwhip.backorder_ratio")
     for field in ("holding_costs", "backorder_costs"):
+        if getattr(bw, field) is None:
+            continue
         if len(getattr(bw, field)) != k:
             raise ValueError(f"games.bullwhip.{field} has {len(getattr(bw, field))} entries for {k}"
                              " games.bullwhip.lead_times; expected one per tier, retailer first")

@@ -1,0 +1,125 @@
+"""The collaboration study wired to a panel: the category's data, each part on the tiny panel, and the
+headline with the metric keys the run stores."""
+
+import numpy as np
+import polars as pl
+import pytest
+
+from workbench.config.games import GamesConfig
+from workbench.games import HEADLINE, headline
+from workbench.games import study as parts
+from workbench.games.chain import efficiency
+from workbench.games.data import category_data, player_demand, player_key
+from workbench.games.settings import check_games_config
+from workbench.games.summary import wholesale_curve
+
+
+@pytest.fixture(scope="module")
+def cfg() -> GamesConfig:
+    cfg = GamesConfig(period_days=14)
+    cfg.bullwhip.seed, cfg.bullwhip.n_paths, cfg.bullwhip.periods = 0, 300, 80
+    return cfg
+
+
+@pytest.fixture(scope="module")
+def cat(tiny_panel, cfg):
+    return category_data(tiny_panel, None, cfg.period_days)
+
+
+def test_category_data_from_the_panel(tiny_panel, cat):
+    assert cat.category in set(tiny_panel.static["category"])
+    assert cat.daily.height == tiny_panel.dates.len() and cat.seasons.size == cat.daily.height - 13
+    # a season is the sum of period_days consecutive periods of the category's total
+    assert cat.seasons[0] == pytest.approx(cat.daily["demand"].head(14).sum())
+    assert 0 < cat.unit_cost < cat.price and cat.defaulted == ()
+    with pytest.raises(ValueError, match="games.category='nope' is not in the data"):
+        category_data(tiny_panel, "nope", 14)
+    with pytest.raises(ValueError, match="games.period_days=0"):
+        category_data(tiny_panel, None, 0)
+    with pytest.raises(ValueError, match="games.period_days=9999 is longer than the data"):
+        category_data(tiny_panel, None, 9999)
+
+
+def test_players_are_the_channels_with_their_joint_seasons(tiny_panel, cat):
+    assert player_key(tiny_panel, None) == "channel"
+    names, seasons = player_demand(tiny_panel, cat.category, "channel", 14, 8)
+    assert sorted(names) == sorted(tiny_panel.demand["channel"].unique()) and seasons.shape == (cat.seasons.size, 2)
+    # the channels' seasons add up to the category's
+    np.testing.assert_allclose(seasons.sum(axis=1), cat.seasons)
+    with pytest.raises(ValueError, match="games.pooling.by='item_id'"):
+        player_key(tiny_panel, "item_id")
+
+
+def test_contracts_part_beats_nothing_and_coordinates(cat, cfg):
+    part = parts.contracts_part(cat, cfg)
+    offered = part.table.filter(pl.col("contract") != "integrated chain")
+    assert offered["contract"].to_list() == list(cfg.contracts.names)
+    wholesale = offered.filter(pl.col("contract") == "wholesale_price")
+    assert 0.5 < wholesale["efficiency"][0] < 1.0 and not wholesale["coordinates"][0]
+    # every other contract coordinates and leaves the retailer its reservation: its wholesale-price profit
+    others = offered.filter(pl.col("contract") != "wholesale_price")
+    assert others["coordinates"].all()
+    np.testing.assert_allclose(others["retailer_profit"], wholesale["retailer_profit"][0], rtol=1e-6)
+    assert part.table.filter(pl.col("contract") == "integrated chain")["chain_profit"][0] == part.integrated_profit
+    # the wholesale-price curve stays inside the coordinating frontier
+    curve = wholesale_curve(part.demand, part.econ, 30)
+    assert (curve["retailer_profit"] + curve["supplier_profit"] <= part.integrated_profit * (1 + 1e-9)).all()
+
+
+def test_chain_part_on_the_data(cat, cfg):
+    part = parts.chain_part(cat, cfg)
+    n = len(cfg.chain.tiers)
+    assert part.tiers["tier"].to_list() == list(cfg.chain.tiers)
+    total = part.tiers["profit"].sum()
+    best = part.by_tiers.filter(pl.col("n_tiers") == 1)["chain_profit"][0]
+    assert total / best == pytest.approx(efficiency(n), abs=1e-9)
+    for frame in part.coordinated.values():
+        assert frame["efficiency"][0] == pytest.approx(1.0, abs=1e-9)
+
+
+def test_default_tier_costs_follow_the_unit_value_down_the_chain(cat, cfg):
+    holding, backorder = parts.tier_costs_per_period(cat, cfg, days_per_period=1.0)
+    # retailer first: the full unit cost, then less each tier's own share of it (0.1, 0.2, 0.3)
+    value = cat.unit_cost * np.array([1.0, 0.9, 0.7, 0.4])
+    np.testing.assert_allclose(holding, 0.25 * value / 365.0)
+    np.testing.assert_allclose(backorder, 9.0 * np.asarray(holding))
+    wrong = GamesConfig()
+    wrong.bullwhip.lead_times = [1, 1]
+    with pytest.raises(ValueError, match="games.chain.cost_shares, which has 4 entries for 2"):
+        parts.tier_costs_per_period(cat, wrong, 1.0)
+
+
+def test_bullwhip_part_and_the_headline(cat, cfg):
+    part = parts.bullwhip_part(cat, cfg, 1.0)
+    assert set(part.sharing["demand"]) == {"data", "i.i.d.", "AR(1)"} and part.sharing.height == 12
+    iid = part.sharing.filter(pl.col("demand") == "i.i.d.")
+    # sharing end-customer demand damps the upstream tiers' orders
+    assert (iid["ratio_sharing"][1:] < iid["ratio_no_sharing"][1:]).all()
+    contracts = parts.contracts_part(cat, cfg).table
+    logged = headline(cat.category, contracts, efficiency(4), part.sharing, part.value_of_information,
+                      {"supplier_retailer": 1}, {"saving": 10.0})
+    values = logged.values
+    assert logged.headline is HEADLINE and logged.stage == "04_collaboration"
+    assert {f"efficiency_{name}" for name in cfg.contracts.names} <= set(values)
+    assert {f"bullwhip_ratio_tier{k}" for k in range(1, 5)} | {f"bullwhip_ratio_tier{k}_shared" for k in range(1, 5)} \
+        <= set(values)
+    assert values["bullwhip_bound"] == pytest.approx(iid["decentralised_bound"][-1])
+    assert values["bullwhip_ratio_top"] == values["bullwhip_ratio_tier4"]
+    assert values["value_of_information"] == part.value_of_information["data"]
+    assert values["n_equilibria_supplier_retailer"] == 1 and values["pooling_saving"] == 10.0
+
+
+def test_settings_are_named(cfg):
+    check_games_config(cfg)
+    bad = GamesConfig()
+    bad.chain.cost_shares = [0.5, 0.5, 0.5, 0.5]
+    with pytest.raises(ValueError, match="games.chain.cost_shares"):
+        check_games_config(bad)
+    bad = GamesConfig()
+    bad.contracts.names = ["wholesale_price", "barter"]
+    with pytest.raises(KeyError, match="games.contracts.names: unknown contract 'barter'"):
+        check_games_config(bad)
+    bad = GamesConfig()
+    bad.bullwhip.holding_costs = [1.0, 1.0]
+    with pytest.raises(ValueError, match="games.bullwhip.holding_costs has 2 entries for 4"):
+        check_games_config(bad)
