@@ -17,7 +17,12 @@ import polars as pl
 
 from workbench.games.bullwhip_demand import ar1_demand, bootstrap_demand, iid_demand
 from workbench.games.bullwhip_theory import sharing_study, step_response, sterman_oscillation
-from workbench.games.chain import coordinated_chain, efficiency_by_tiers, linear_demand_from, serial_chain
+from workbench.games.chain import (
+    coordinated_chain,
+    efficiency_by_tiers,
+    linear_demand_from,
+    serial_chain,
+)
 from workbench.games.contracts import contract_table, frontier, reservation_profit
 from workbench.games.data import CategoryData
 from workbench.games.newsvendor import Economics, SeasonDemand, integrated
