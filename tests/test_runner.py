@@ -44,7 +44,7 @@ def test_quick_experiment_end_to_end(quick_run):
     info = json.loads((run_dir / "run.json").read_text())
     assert info["status"] == "ok"
     assert [n["status"] for n in info["notebooks"]] == ["ok"] * 5
-    min_figures = {"01_data": 3, "02_forecast": 3, "03_inventory": 4, "04_games": 1, "05_anomaly": 2}
+    min_figures = {"01_data": 3, "02_forecast": 3, "03_inventory": 4, "04_collaboration": 4, "05_anomaly": 2}
     for name, n_fig in min_figures.items():
         page = (run_dir / f"{name}.html").read_text()
         assert len(re.findall(r'<img[^>]+src="data:image/png;base64', page)) >= n_fig, name
@@ -56,10 +56,12 @@ def test_quick_experiment_end_to_end(quick_run):
     assert metrics["02_forecast"]["best_mase"] < 1.5
     assert metrics["02_forecast"]["best_model"] in {"seasonal_naive", "auto_ets", "lightgbm", "ensemble"}
     assert 0.5 < metrics["03_inventory"]["best_fill_rate"] <= 1.0
-    assert 0 < metrics["04_games"]["efficiency_stackelberg"] <= 1.0
+    games = metrics["04_collaboration"]
+    assert 0.5 < games["efficiency_wholesale_price"] < 1.0 and games["efficiency_buyback"] == pytest.approx(1.0)
+    assert games["bullwhip_ratio_tier4"] > games["bullwhip_ratio_tier4_shared"] > 1.0
     assert metrics["05_anomaly"]["best_roc_auc"] > 0.8
     for artifact in ("panel/panel.parquet", "forecasts.parquet", "leaderboard.parquet", "lp_plan.parquet",
-                     "simulation.parquet", "game_outcomes.parquet", "alerts.parquet"):
+                     "simulation.parquet", "contracts.parquet", "bullwhip.parquet", "alerts.parquet"):
         assert (run_dir / "artifacts" / artifact).exists(), artifact
     assert "experiment:" in (run_dir / "config.yaml").read_text()
     index = (reports / "index.html").read_text()

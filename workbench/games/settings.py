@@ -16,6 +16,7 @@ def _at_least(value: float, low: float, setting: str) -> None:
 
 def check_games_config(cfg) -> None:
     """The ``games`` section alone: registry names, ranges and the rules between fields."""
+    from workbench.games.bullwhip import check_settings as check_chain
     from workbench.games.contracts import CONTRACTS
 
     _at_least(cfg.period_days, 1, "games.period_days")
@@ -54,7 +55,11 @@ def check_games_config(cfg) -> None:
 
     bw = cfg.bullwhip
     k = len(bw.lead_times)
-    _at_least(k, 1, "the number of games.bullwhip.lead_times")
+    check_chain(bw.lead_times, str(bw.policy), str(bw.forecast), bw.window, bw.alpha, bw.supply_line_weight,
+                bw.stock_adjustment)
+    if min(bw.lead_times) < 1:
+        raise ValueError(f"games.bullwhip.lead_times={list(bw.lead_times)}; the study also plays Sterman's rule,"
+                         " which expects lead times of 1 or more")
     _at_least(bw.backorder_ratio, 0.0, "games.bullwhip.backorder_ratio")
     for field in ("holding_costs", "backorder_costs"):
         if getattr(bw, field) is None:
@@ -64,14 +69,10 @@ def check_games_config(cfg) -> None:
                              " games.bullwhip.lead_times; expected one per tier, retailer first")
         if min(getattr(bw, field)) < 0:
             raise ValueError(f"games.bullwhip.{field}={list(getattr(bw, field))}; expected costs >= 0")
-    if min(bw.lead_times) < 0:
-        raise ValueError(f"games.bullwhip.lead_times={list(bw.lead_times)}; expected periods >= 0")
-    _at_least(bw.window, 1, "games.bullwhip.window")
-    if not 0.0 < bw.alpha <= 1.0:
-        raise ValueError(f"games.bullwhip.alpha={bw.alpha}; expected in (0, 1]")
-    if not 0.0 < bw.stock_adjustment <= 1.0:
-        raise ValueError(f"games.bullwhip.stock_adjustment={bw.stock_adjustment}; expected in (0, 1]")
-    _at_least(bw.supply_line_weight, 0.0, "games.bullwhip.supply_line_weight")
+    if bw.holding_costs is None and len(cfg.chain.cost_shares) != k:
+        raise ValueError(f"games.bullwhip.holding_costs is null, so each tier's unit value comes from"
+                         f" games.chain.cost_shares, which has {len(cfg.chain.cost_shares)} entries for {k}"
+                         " games.bullwhip.lead_times; expected one per tier, or give games.bullwhip.holding_costs")
     _at_least(bw.safety_factor, 0.0, "games.bullwhip.safety_factor")
     if not -1.0 < bw.ar_rho < 1.0:
         raise ValueError(f"games.bullwhip.ar_rho={bw.ar_rho}; expected in (-1, 1) for a stationary AR(1)")
