@@ -14,6 +14,17 @@ def _at_least(value: float, low: float, setting: str) -> None:
         raise ValueError(f"{setting}={value}; expected {low} or more")
 
 
+def tier_cost_shares(cfg) -> list[float]:
+    """Each beer-game tier's own share of the unit cost, retailer first (``games.chain.cost_shares`` lists
+    them supplier first), for the tiers' default holding costs; one per ``games.bullwhip.lead_times``."""
+    shares, k = list(cfg.chain.cost_shares)[::-1], len(cfg.bullwhip.lead_times)
+    if len(shares) != k:
+        raise ValueError(f"games.bullwhip.holding_costs is null, so each tier's unit value comes from"
+                         f" games.chain.cost_shares, which has {len(shares)} entries for {k} games.bullwhip.lead_times;"
+                         " expected one per tier, or give games.bullwhip.holding_costs")
+    return shares
+
+
 def check_games_config(cfg) -> None:
     """The ``games`` section alone: registry names, ranges and the rules between fields."""
     from workbench.games.bullwhip import check_settings as check_chain
@@ -69,10 +80,8 @@ def check_games_config(cfg) -> None:
                              " games.bullwhip.lead_times; expected one per tier, retailer first")
         if min(getattr(bw, field)) < 0:
             raise ValueError(f"games.bullwhip.{field}={list(getattr(bw, field))}; expected costs >= 0")
-    if bw.holding_costs is None and len(cfg.chain.cost_shares) != k:
-        raise ValueError(f"games.bullwhip.holding_costs is null, so each tier's unit value comes from"
-                         f" games.chain.cost_shares, which has {len(cfg.chain.cost_shares)} entries for {k}"
-                         " games.bullwhip.lead_times; expected one per tier, or give games.bullwhip.holding_costs")
+    if bw.holding_costs is None:
+        tier_cost_shares(cfg)
     _at_least(bw.safety_factor, 0.0, "games.bullwhip.safety_factor")
     if not -1.0 < bw.ar_rho < 1.0:
         raise ValueError(f"games.bullwhip.ar_rho={bw.ar_rho}; expected in (-1, 1) for a stationary AR(1)")

@@ -26,6 +26,7 @@ from workbench.games.chain import (
 from workbench.games.contracts import contract_table, frontier, reservation_profit
 from workbench.games.data import CategoryData
 from workbench.games.newsvendor import Economics, SeasonDemand, integrated
+from workbench.games.settings import tier_cost_shares
 from workbench.inventory.economics import DEFAULTS
 
 
@@ -87,15 +88,10 @@ def tier_costs_per_period(cat: CategoryData, cfg, days_per_period: float) -> tup
     ``games.bullwhip.holding_costs`` / ``backorder_costs`` where set, else from the category's unit cost
     (see :class:`workbench.config.games.BullwhipConfig`)."""
     bw = cfg.bullwhip
-    k = len(bw.lead_times)
     if bw.holding_costs is not None:
         holding = [float(h) for h in bw.holding_costs]
     else:
-        shares = list(cfg.chain.cost_shares)[::-1]  # retailer first
-        if len(shares) != k:
-            raise ValueError(f"games.bullwhip.holding_costs is null, so each tier's unit value comes from"
-                             f" games.chain.cost_shares, which has {len(shares)} entries for {k} games.bullwhip."
-                             "lead_times; expected one per tier, or give games.bullwhip.holding_costs")
+        shares = tier_cost_shares(cfg)
         value = cat.unit_cost * (1.0 - np.concatenate([[0.0], np.cumsum(shares)[:-1]]))
         holding = list(DEFAULTS["holding_rate_per_year"] * value * days_per_period / 365.0)
     backorder = ([float(b) for b in bw.backorder_costs] if bw.backorder_costs is not None
