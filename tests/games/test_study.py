@@ -10,7 +10,9 @@ from workbench.games import HEADLINE, headline
 from workbench.games import study as parts
 from workbench.games.chain import efficiency
 from workbench.games.data import category_data, player_demand, player_key
+from workbench.games.gambit import gambit_available
 from workbench.games.settings import check_games_config
+from workbench.games.study_games import grid_games_part, pooling_part
 from workbench.games.summary import wholesale_curve
 
 
@@ -123,3 +125,34 @@ def test_settings_are_named(cfg):
     bad.bullwhip.holding_costs = [1.0, 1.0]
     with pytest.raises(ValueError, match="games.bullwhip.holding_costs has 2 entries for 4"):
         check_games_config(bad)
+
+
+def test_games_part_solves_every_game_and_checks_with_gambit(tiny_panel, cat, cfg):
+    econ = parts.economics(cat, cfg.salvage_share)
+    games = grid_games_part(cat, tiny_panel, cfg, econ, parts.chain_part(cat, cfg))
+    assert [game.key for game in games] == ["supplier_retailer", "channels", "tiers"]
+    supplier = games[0]
+    # played at once, the supplier cannot commit: every equilibrium has w = p and leaves the retailer nothing
+    assert supplier.n_equilibria >= 1
+    assert (supplier.equilibria["retailer payoff"].abs() < 1e-6 * econ.price * cat.seasons.mean()).all()
+    assert supplier.equilibria["supplier strategy"].str.starts_with(f"w = {econ.price:,.2f} (100%)").all()
+    tiers = games[2].equilibria
+    assert tiers["no gain from deviating"].all() and games[2].n_equilibria == tiers.height
+    # the continuous game's equilibrium, every tier taking (a - C)/(n + 1), is on the grid and found
+    chain = parts.chain_part(cat, cfg)
+    symmetric = (chain.a - cat.unit_cost) / (len(cfg.chain.tiers) + 1)
+    margins = tiers.select(pl.col("^.* margin$").exclude("total margin")).to_numpy()
+    assert np.isclose(margins, symmetric).all(axis=1).any()
+    if gambit_available():
+        for game in games[:2]:
+            check = game.methods.filter(pl.col("library") == "Gambit")
+            assert check["note"][0] in ("the same equilibria as nashpy",) or "exceeds" in check["note"][0]
+
+
+def test_pooling_part_saves_and_allocates_in_the_core(tiny_panel, cat, cfg):
+    econ = parts.economics(cat, cfg.salvage_share)
+    pool = pooling_part(cat, tiny_panel, cfg, econ)
+    assert pool.key == "channel" and pool.players.height == 2
+    assert 0 < pool.pooled < pool.alone and pool.core_holds and pool.epsilon >= 0
+    savings = pool.players["Shapley saving"].sum()
+    assert savings == pytest.approx(pool.alone - pool.pooled, rel=1e-9)

@@ -51,6 +51,7 @@ class GridConfig:
     spill: float = 0.5  # share of one channel's unmet demand that tries the other
     n_tier_markups: int = 4  # markups each tier may choose in the multi-player chain game
     max_support_size: int = 8  # support enumeration beyond this reduced size is left out
+    max_vertex_size: int = 9  # vertex enumeration (and Gambit's enummixed) beyond this size is left out
 
 
 @dataclass

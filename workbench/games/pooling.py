@@ -92,13 +92,15 @@ def shapley(values: np.ndarray, n: int) -> np.ndarray:
     return phi
 
 
-def core_allocation(values: np.ndarray, n: int, solver: str | None = None) -> tuple[np.ndarray, float]:
+def core_allocation(values: np.ndarray, n: int, solver: str | None = "CLARABEL") -> tuple[np.ndarray, float]:
     """A point of the least core and its excess epsilon (an LP and a QP in cvxpy).
 
     First the largest epsilon such that some x with sum(x) = v(N) gives every proper coalition
     at least v(S) + epsilon; epsilon >= 0 exactly when the core is non-empty. Of the least core
     (every x attaining that epsilon) the point returned is the one closest in Euclidean distance
-    to the Shapley value, which makes the answer unique (no nucleolus tie-breaking).
+    to the Shapley value, which makes the answer unique (no nucleolus tie-breaking). Clarabel by
+    default: OSQP, cvxpy's default for the QP, reports an inaccurate solution where the least core is
+    a single point (two players).
     """
     members = _players(values, n)[:, 1:-1].T.astype(float)  # proper, non-empty coalitions
     if n == 1:
@@ -128,7 +130,7 @@ def pooling_table(
     underage: float,
     overage: float,
     names: Sequence[str] | None = None,
-    solver: str | None = None,
+    solver: str | None = "CLARABEL",
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Per player: stand-alone cost C({i}), Shapley and least-core savings, and the cost left
     after each allocation; and per coalition: members, size, cost C(S) and saving v(S)."""
