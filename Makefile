@@ -14,7 +14,7 @@ UV_VERSION  := 0.13.9
 ARGS   ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help setup lock report quick test lint lab benchmark benchmark-forecast benchmark-threads benchmark-inventory clean
+.PHONY: help setup lock report quick test lint lab benchmark benchmark-forecast benchmark-threads benchmark-inventory benchmark-games clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -72,6 +72,9 @@ benchmark-threads: $(STAMP) ## Forecasting beside a busy process: library thread
 benchmark-inventory: $(STAMP) ## The 10,000-item replenishment LP (cvxpy against raw HiGHS) and the 10,000 x 365 simulation
 	$(PY) benchmarks/bench_lp.py
 	$(PY) benchmarks/bench_simulate.py
+
+benchmark-games: $(STAMP) ## The four-tier beer game at 2,000 and 20,000 Monte Carlo paths: time, memory, ratios against Chen et al.'s bounds
+	$(PY) benchmarks/bench_bullwhip.py
 
 clean: ## Remove caches and the virtual environment (keeps reports/)
 	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info
