@@ -31,9 +31,11 @@ METHODS = ("pure_enumeration", "support_enumeration", "vertex_enumeration", "lem
 SMALL_GAME = 4  # strategies per player up to which dominated strategies are kept by default
 
 
-def iterated_dominance(A: np.ndarray, B: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def iterated_dominance(A: np.ndarray, B: np.ndarray, tol: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """Indices of the rows and columns that survive iterated elimination of strictly dominated
-    pure strategies (row player's payoffs ``A``, column player's ``B``).
+    pure strategies (row player's payoffs ``A``, column player's ``B``). A strategy is dominated
+    only by one better by more than ``tol`` against everything, so rounding noise in payoffs that
+    are equal in theory does not remove an equilibrium strategy.
 
     >>> A = np.array([[3, 0], [5, 1]])  # the prisoner's dilemma: defect (row 1) dominates
     >>> [r.tolist() for r in iterated_dominance(A, A.T)]
@@ -45,11 +47,11 @@ def iterated_dominance(A: np.ndarray, B: np.ndarray) -> tuple[np.ndarray, np.nda
         changed = False
         a = A[np.ix_(rows, cols)]
         # row r is dominated if another row is strictly better against every column
-        dominated = (a[None, :, :] > a[:, None, :]).all(axis=2).any(axis=1)
+        dominated = (a[None, :, :] > a[:, None, :] + tol).all(axis=2).any(axis=1)
         if dominated.any() and rows.size > 1:
             rows, changed = rows[~dominated], True
         b = B[np.ix_(rows, cols)]
-        dominated = (b[:, None, :] > b[:, :, None]).all(axis=0).any(axis=1)
+        dominated = (b[:, None, :] > b[:, :, None] + tol).all(axis=0).any(axis=1)
         if dominated.any() and cols.size > 1:
             cols, changed = cols[~dominated], True
     return rows, cols
@@ -265,10 +267,10 @@ def solve_bimatrix(
         raise ValueError(f"payoff matrices of shapes {A.shape} and {B.shape}; expected two of the same (m, n)")
     if reduce is None:
         reduce = max(A.shape) > SMALL_GAME
-    rows, cols = iterated_dominance(A, B) if reduce else (np.arange(A.shape[0]), np.arange(A.shape[1]))
+    accept = tol * max(1.0, np.abs(A).max(), np.abs(B).max())
+    rows, cols = iterated_dominance(A, B, accept) if reduce else (np.arange(A.shape[0]), np.arange(A.shape[1]))
     a, b = A[np.ix_(rows, cols)], B[np.ix_(rows, cols)]
     game = nash.Game(a, b)
-    accept = tol * max(1.0, np.abs(A).max(), np.abs(B).max())
     found: list[tuple[np.ndarray, np.ndarray]] = []
     found_by: list[set[str]] = []
     counts, rejected, skipped, messages = {}, {}, {}, []

@@ -83,7 +83,13 @@ def _bimatrix(key: str, title: str, A, B, players, labels, grid) -> GamePart:
     reduced = f"{solution.rows.size} × {solution.cols.size}" if solution.rows is not None else ""
     note = (f"{A.shape[0]} × {A.shape[1]} strategies; {reduced} after removing strictly dominated ones."
             + (f" nashpy warned: {'; '.join(solution.warnings)}." if solution.warnings else ""))
-    return GamePart(key, title, solution.table(), methods, len(solution.equilibria), note)
+    # payoffs equal in theory differ by rounding (a retailer that sells all it orders at w = p earns 0):
+    # show them as the 0 they are
+    noise = 1e-9 * max(1.0, float(np.abs(A).max()), float(np.abs(B).max()))
+    table = solution.table().with_columns(
+        pl.when(pl.col(c).abs() < noise).then(0.0).otherwise(pl.col(c)).alias(c) for c in solution.table().columns
+        if c.endswith(" payoff"))
+    return GamePart(key, title, table, methods, len(solution.equilibria), note)
 
 
 def _tier_game(a: float, b: float, costs: list[float], names: list[str], n_levels: int) -> GamePart:
