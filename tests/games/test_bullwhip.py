@@ -8,7 +8,6 @@ from workbench.games.bullwhip import simulate_chain, simulate_config, tier_costs
 from workbench.games.bullwhip_demand import (
     ar1_demand,
     bootstrap_demand,
-    category_series,
     iid_demand,
 )
 from workbench.games.bullwhip_theory import (
@@ -240,9 +239,9 @@ def test_bad_costs_and_demand_settings_are_named():
         iid_demand(0, 5, 10.0, 1.0, seed=0)
 
 
-def test_category_series_from_a_panel(tiny_panel):
-    category, weekly = category_series(tiny_panel, None, period_days=7)
-    assert category in set(tiny_panel.static["category"])
-    assert weekly.size == tiny_panel.dates.len() // 7 and (weekly >= 0).all()
-    paths = bootstrap_demand(weekly, 50, 30, block=4, seed=0)
-    assert paths.shape == (50, 30)
+def test_bootstrap_of_a_panel_category(tiny_panel):
+    from workbench.games.data import category_data
+
+    series = category_data(tiny_panel, None, 14).daily["demand"].to_numpy()
+    paths = bootstrap_demand(series, 50, 30, block=4, seed=0)
+    assert paths.shape == (50, 30) and np.isin(paths, series).all()

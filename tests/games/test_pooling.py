@@ -81,7 +81,9 @@ def test_coalition_costs_match_a_brute_force_minimum():
 
 def test_tables_and_limits():
     samples = correlated_demand(3, 3)
-    players, coalitions = pooling_table(samples, 2.0, 1.0, names=["north", "south", "web"])
+    game = pooling_table(samples, 2.0, 1.0, names=["north", "south", "web"])
+    players, coalitions = game.players, game.coalitions
+    assert game.core_holds and game.epsilon >= -1e-9 and game.pooled <= game.alone
     assert players["player"].to_list() == ["north", "south", "web"]
     np.testing.assert_allclose(players["cost after Shapley"] + players["Shapley saving"], players["stand-alone cost"])
     assert players["core saving"].sum() == pytest.approx(coalitions["saving"][-1], rel=1e-6)

@@ -82,6 +82,9 @@ class BullwhipConfig:
     supply_line_weight: float = 0.34  # Sterman's beta as his players chose it; beta = 1 is the rational weight
     stock_adjustment: float = 0.25  # Sterman's alpha_S: share of the stock gap ordered each period
     ar_rho: float = 0.7  # autocorrelation of the synthetic AR(1) demand
+    # mean block length (periods) of the stationary bootstrap that resamples the data's demand: several
+    # cycles of its weekly pattern on daily data, so that pattern and the autocorrelation survive
+    block: int = 28
     n_paths: int = 2000
     periods: int = 156  # simulated periods per path, after the warm-up
     warmup: int = 52
@@ -99,14 +102,14 @@ class BullwhipConfig:
 class PoolingConfig:
     """Retailers (stores or channels of the category) that may pool their stock in one warehouse."""
 
-    by: str | None = None  # the panel key whose members are the players; None: location, else channel
+    by: str | None = None  # the key or static column whose members are the players; None: location, channel or store
     max_players: int = 8  # the largest by demand; 2^n coalitions are evaluated
 
 
 @dataclass
 class GamesConfig:
     category: str | None = None  # None: the category with most revenue
-    period_days: int = 28  # one selling season of the newsvendor
+    period_days: int = 28  # one selling season of the newsvendor, in periods of the panel (days, or weeks)
     salvage_share: float = 0.3  # salvage value of leftover stock, as a share of unit cost
     contracts: ContractsConfig = field(default_factory=ContractsConfig)
     grid: GridConfig = field(default_factory=GridConfig)

@@ -6,7 +6,7 @@ Three sources, each seeded with a numpy ``Generator`` so that the same seed give
 - :func:`ar1_demand`: the AR(1) demand ``D_t = mu + rho (D_{t-1} - mu) + eps_t`` of the same paper,
   started from its stationary distribution so that no warm-up is needed for the demand itself;
 - :func:`bootstrap_demand`: paths resampled from a real series (a category's daily or weekly totals,
-  see :func:`category_series`) by the stationary bootstrap, which keeps the series' autocorrelation.
+  :func:`workbench.games.data.category_data`) by the stationary bootstrap, which keeps the series' autocorrelation.
 
 Normal demand may be negative when ``sd`` is large against ``mean``; the simulation treats a
 negative demand as a customer return, so the paths are not clipped (clipping would bias Chen et al.'s
@@ -86,18 +86,3 @@ def bootstrap_demand(series: np.ndarray, n_paths: int, periods: int, block: floa
     index = (np.take_along_axis(starts, began, axis=1) + t - began) % n
     return series[index]
 
-
-def category_series(panel, category: str | None, period_days: int = 7) -> tuple[str, np.ndarray]:
-    """A category's demand totals over consecutive, non-overlapping periods of ``period_days`` days (the
-    last, incomplete period dropped): the series :func:`bootstrap_demand` resamples. ``category=None``
-    takes the category with most revenue (as :func:`workbench.games.data.category_data`)."""
-    from workbench.games.data import DEMAND, category_data
-
-    if period_days < 1:
-        raise ValueError(f"bootstrap period_days={period_days}; expected 1 or more")
-    data = category_data(panel, category, 1)
-    category, daily = data.category, data.daily[DEMAND].to_numpy()
-    n = daily.size // period_days
-    if n < 2:
-        raise ValueError(f"period_days={period_days} leaves fewer than 2 periods in the data ({daily.size} days)")
-    return category, daily[: n * period_days].reshape(n, period_days).sum(axis=1)

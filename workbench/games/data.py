@@ -19,6 +19,11 @@ from workbench.data.panel import DATE, DEMAND, ITEM, DemandPanel
 from workbench.inventory.economics import DEFAULTS
 
 
+# distinct season totals needed: the contracts read a smoothed empirical distribution of them, which
+# is faithful only when ties are few
+MIN_DISTINCT_SEASONS = 10
+
+
 @dataclass(frozen=True)
 class CategoryData:
     """One category's demand and economics, as every part of the study reads them."""
@@ -29,7 +34,7 @@ class CategoryData:
     daily: pl.DataFrame  # date, demand: the category's total per period
     seasons: np.ndarray  # totals over every window of period_days consecutive periods (overlapping)
     period_days: int
-    defaulted: tuple[str, ...]  # economics that came from defaults: "price" and/or "unit_cost"
+    defaulted: tuple[str, ...]  # economics that came from defaults: "price", "unit_cost" (or "... (some items)")
 
 
 def _valued(panel: DemandPanel) -> tuple[pl.DataFrame, list[str]]:
@@ -41,19 +46,29 @@ def _valued(panel: DemandPanel) -> tuple[pl.DataFrame, list[str]]:
         static = static.with_columns(pl.lit("all").alias("category"))
     wanted = [c for c in ("category", "price", "unit_cost") if c in static.columns]
     df = panel.demand.join(static.select([*skeys, *wanted]), on=skeys, how="left", suffix="_list")
+    # each row's price and cost: the panel's own where it has them; a row without one (an item missing
+    # from the static table, a null) gets the category's mean price and the default cost share of
+    # its price, and the page says so, rather than dropping out of a sum that still counts its units
     if "price" in panel.demand.columns:
-        price = pl.col("price")
+        price = pl.col("price").cast(pl.Float64)
     elif "price" in df.columns:
-        price = pl.col("price").fill_null(1.0)
+        price = pl.col("price").cast(pl.Float64)
     else:  # demand in money (Walmart's sales): a unit is one unit of money at retail
         price = pl.lit(1.0)
         defaulted.append("price")
-    df = df.with_columns(price.cast(pl.Float64).alias("_price"),
-                         pl.col("category").cast(pl.String).fill_null("unknown"))
+    df = df.with_columns(price.alias("_price"), pl.col("category").cast(pl.String).fill_null("unknown"))
+    if df["_price"].null_count() or df["_price"].is_nan().any():
+        if "price" not in defaulted:
+            defaulted.append("price (some items)")
+        df = df.with_columns(pl.col("_price").fill_nan(None).fill_null(pl.col("_price").mean().over("category"))
+                             .fill_null(1.0))
+    share = DEFAULTS["unit_cost_share"]
     if "unit_cost" in df.columns:
-        cost = pl.col("unit_cost").cast(pl.Float64)
+        if df["unit_cost"].null_count():
+            defaulted.append("unit_cost (some items)")
+        cost = pl.col("unit_cost").cast(pl.Float64).fill_null(share * pl.col("_price"))
     else:
-        cost = DEFAULTS["unit_cost_share"] * pl.col("_price")
+        cost = share * pl.col("_price")
         defaulted.append("unit_cost")
     return df.with_columns(cost.alias("_cost")), defaulted
 
@@ -85,9 +100,15 @@ def category_data(panel: DemandPanel, category: str | None, period_days: int) ->
     if daily.height < period_days:
         raise ValueError(f"games.period_days={period_days} is longer than the data ({daily.height} periods)")
     seasons = daily[DEMAND].rolling_sum(period_days).drop_nulls().to_numpy()
+    if np.unique(seasons).size < MIN_DISTINCT_SEASONS:
+        raise ValueError(f"games.category={category!r} with games.period_days={period_days}: the data gives"
+                         f" {seasons.size} season totals with {np.unique(seasons).size} distinct values; expected at"
+                         f" least {MIN_DISTINCT_SEASONS} to estimate season demand (choose a larger category or"
+                         " shorter seasons)")
     price, cost = float(row["revenue"][0] / units), float(row["cost"][0] / units)
     if not cost < price:
-        raise ValueError(f"games: category {category!r} has unit cost {cost:.4g} >= retail price {price:.4g};"
+        priced = " (no price in the data: a unit is one unit of money, price 1)" if "price" in defaulted else ""
+        raise ValueError(f"games: category {category!r} has unit cost {cost:.4g} >= retail price {price:.4g}{priced};"
                          " expected a positive margin (check the data's unit_cost and price columns)")
     return CategoryData(str(category), price, cost, daily, seasons, period_days, tuple(defaulted))
 
@@ -109,7 +130,8 @@ def player_demand(panel: DemandPanel, category: str, by: str, period_days: int,
                   max_players: int) -> tuple[list[str], np.ndarray]:
     """Season demand of the category at each retailer (member of ``by``), jointly: the names of the
     ``max_players`` largest by demand and a (seasons, players) array of their totals over the same
-    windows of ``period_days`` periods, so their correlation is the data's."""
+    windows of ``period_days`` periods, so their correlation is the data's. Fewer than two names where
+    the category sells through one member only: there is then nothing to pool or compete for."""
     df, _ = _valued(panel)
     if by not in df.columns:
         df = df.join(panel.static.select([*panel.static_keys, by]), on=panel.static_keys, how="left")
@@ -118,8 +140,5 @@ def player_demand(panel: DemandPanel, category: str, by: str, period_days: int,
             .pivot(on=by, index=DATE, values=DEMAND).sort(DATE).fill_null(0.0))
     totals = wide.drop(DATE).sum().transpose(include_header=True, header_name="player", column_names=["units"])
     names = totals.sort(["units", "player"], descending=[True, False])["player"].head(max_players).to_list()
-    if len(names) < 2:
-        raise ValueError(f"games.pooling.by={by!r}: category {category!r} has {len(names)} member(s) of {by!r};"
-                         " expected 2 or more retailers to pool")
     seasons = wide.select(pl.col(n).rolling_sum(period_days) for n in names).drop_nulls().to_numpy()
     return names, seasons.astype(float)

@@ -22,8 +22,8 @@ from typing import Any
 import numpy as np
 
 MISSING = (
-    "pygambit is not installed: `make setup` installs it (the optional `games` extra); "
-    "the two-player games are solved by nashpy without it"
+    "pygambit is not installed: `make setup` builds it where a C++ compiler is available "
+    "(else `pip install -e '.[games]'` once one is); the two-player games are solved by nashpy without it"
 )
 BIMATRIX_METHODS = ("enummixed", "lcp", "enumpure")
 NPLAYER_METHODS = ("logit", "gnm", "simpdiv", "enumpure")

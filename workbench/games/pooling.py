@@ -18,6 +18,8 @@ Coalitions are indexed by bitmask: coalition ``s`` holds player i when bit i of 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from collections.abc import Sequence
 from math import factorial
 
@@ -113,8 +115,12 @@ def core_allocation(values: np.ndarray, n: int, solver: str | None = "CLARABEL")
     least = float(eps.value)
     # a little slack: the second problem must stay feasible at the first one's rounding
     slack = 1e-9 * max(1.0, float(np.abs(values).max()))
-    cp.Problem(cp.Minimize(cp.sum_squares(x - shapley(values, n))),
-               [grand, members @ x >= values[1:-1] + least - slack]).solve(solver=solver)
+    nearest = cp.Problem(cp.Minimize(cp.sum_squares(x - shapley(values, n))),
+                         [grand, members @ x >= values[1:-1] + least - slack])
+    nearest.solve(solver=solver)
+    if x.value is None:
+        raise RuntimeError(f"the least-core point nearest the Shapley value did not solve (solver {solver}:"
+                           f" {nearest.status})")
     return np.asarray(x.value, dtype=float), least
 
 
@@ -125,21 +131,41 @@ def in_core(x: np.ndarray, values: np.ndarray, n: int, tol: float = 1e-7) -> boo
     return bool(abs(x.sum() - values[-1]) <= tol and (x @ members >= values - tol).all())
 
 
+@dataclass(frozen=True)
+class PoolingGame:
+    """The centralisation game solved: per player and per coalition tables, and the least core."""
+
+    players: pl.DataFrame  # stand-alone cost, Shapley and core savings, costs after each
+    coalitions: pl.DataFrame  # members, size, cost C(S), saving v(S)
+    epsilon: float  # the least core's excess: >= 0 exactly when the core is non-empty
+    core_holds: bool  # the core allocation returned is in the core
+
+    @property
+    def alone(self) -> float:
+        return float(self.players["stand-alone cost"].sum())
+
+    @property
+    def pooled(self) -> float:
+        return float(self.coalitions["cost"][-1])
+
+
 def pooling_table(
     samples: np.ndarray,
     underage: float,
     overage: float,
     names: Sequence[str] | None = None,
     solver: str | None = "CLARABEL",
-) -> tuple[pl.DataFrame, pl.DataFrame]:
+) -> PoolingGame:
     """Per player: stand-alone cost C({i}), Shapley and least-core savings, and the cost left
-    after each allocation; and per coalition: members, size, cost C(S) and saving v(S)."""
+    after each allocation; per coalition: members, size, cost C(S) and saving v(S); the least
+    core's excess and whether the core allocation is in the core (to a tolerance relative to
+    the savings)."""
     costs = coalition_costs(samples, underage, overage)
     n = samples.shape[1]
     names = list(names) if names is not None else [f"player {i + 1}" for i in range(n)]
     values = coalition_values(costs)
     phi = shapley(values, n)
-    core, _ = core_allocation(values, n, solver)
+    core, epsilon = core_allocation(values, n, solver)
     alone = costs[1 << np.arange(n)]
     players = pl.DataFrame({
         "player": names,
@@ -156,4 +182,5 @@ def pooling_table(
         "cost": costs[1:],
         "saving": values[1:],
     })
-    return players, coalitions
+    holds = in_core(core, values, n, tol=1e-6 * max(1.0, float(np.abs(values).max())))
+    return PoolingGame(players, coalitions, float(epsilon), holds)

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import math
 
-MAX_PLAYERS = 12  # 2^12 coalitions in the pooling game
+from workbench.games.pooling import MAX_PLAYERS
+
 MAX_TIER_PROFILES = 4096  # strategy profiles of the multi-player chain game that Gambit solves
 
 
@@ -47,6 +48,7 @@ def check_games_config(cfg) -> None:
     for field in ("n_prices", "n_quantities", "n_stock_levels", "n_tier_markups"):
         _at_least(getattr(grid, field), 2, f"games.grid.{field}")
     _at_least(grid.max_support_size, 1, "games.grid.max_support_size")
+    _at_least(grid.max_vertex_size, 1, "games.grid.max_vertex_size")
     if not 0.0 <= grid.spill <= 1.0:
         raise ValueError(f"games.grid.spill={grid.spill}; expected a share in [0, 1]")
 
@@ -59,9 +61,10 @@ def check_games_config(cfg) -> None:
     if min(shares) < 0 or not math.isclose(sum(shares), 1.0, abs_tol=1e-9):
         raise ValueError(f"games.chain.cost_shares={shares}; expected shares >= 0 that sum to 1")
     _at_least(chain.max_tiers, len(tiers), "games.chain.max_tiers (at least the number of games.chain.tiers)")
-    if grid.n_tier_markups ** len(tiers) > MAX_TIER_PROFILES:
-        raise ValueError(f"games.grid.n_tier_markups={grid.n_tier_markups} with {len(tiers)} tiers gives"
-                         f" {grid.n_tier_markups ** len(tiers):,} strategy profiles; expected at most"
+    # the grid of margins holds the game's equilibrium margin too: one more level per tier at most
+    if (grid.n_tier_markups + 1) ** len(tiers) > MAX_TIER_PROFILES:
+        raise ValueError(f"games.grid.n_tier_markups={grid.n_tier_markups} with {len(tiers)} tiers gives up to"
+                         f" {(grid.n_tier_markups + 1) ** len(tiers):,} strategy profiles; expected at most"
                          f" {MAX_TIER_PROFILES:,}")
 
     bw = cfg.bullwhip
@@ -86,6 +89,7 @@ def check_games_config(cfg) -> None:
     if not -1.0 < bw.ar_rho < 1.0:
         raise ValueError(f"games.bullwhip.ar_rho={bw.ar_rho}; expected in (-1, 1) for a stationary AR(1)")
     _at_least(bw.n_paths, 2, "games.bullwhip.n_paths")
+    _at_least(bw.block, 1, "games.bullwhip.block")
     _at_least(bw.periods, 2 * bw.window, "games.bullwhip.periods (twice games.bullwhip.window)")
     _at_least(bw.warmup, bw.window + sum(bw.lead_times),
               "games.bullwhip.warmup (games.bullwhip.window plus the lead times)")

@@ -101,7 +101,7 @@ def tier_costs_per_period(cat: CategoryData, cfg, days_per_period: float) -> tup
 
 def demand_paths(cat: CategoryData, cfg) -> dict[str, tuple[np.ndarray, float]]:
     """The beer game's end-customer demand: the category's own series resampled (a stationary bootstrap
-    with mean block length ``games.bullwhip.window``, which keeps its weekly pattern and autocorrelation),
+    with mean block length ``games.bullwhip.block``, which keeps its weekly pattern and autocorrelation),
     and i.i.d. normal and AR(1) demand with the series' mean and standard deviation. Each with the lag-1
     autocorrelation the theory takes (0 for i.i.d. demand; the sample's for the data)."""
     bw = cfg.bullwhip
@@ -110,7 +110,7 @@ def demand_paths(cat: CategoryData, cfg) -> dict[str, tuple[np.ndarray, float]]:
     mean, sd = float(series.mean()), float(series.std())
     rho_data = float(np.corrcoef(series[:-1], series[1:])[0, 1]) if series.size > 2 and sd > 0 else 0.0
     return {
-        "data": (bootstrap_demand(series, bw.n_paths, periods, block=bw.window, seed=bw.seed), rho_data),
+        "data": (bootstrap_demand(series, bw.n_paths, periods, block=bw.block, seed=bw.seed), rho_data),
         "i.i.d.": (iid_demand(bw.n_paths, periods, mean, sd, seed=bw.seed + 1), 0.0),
         "AR(1)": (ar1_demand(bw.n_paths, periods, mean, sd, bw.ar_rho, seed=bw.seed + 2), bw.ar_rho),
     }
