@@ -18,7 +18,6 @@ import polars as pl
 from workbench.data.panel import DATE, DEMAND, ITEM, DemandPanel
 from workbench.inventory.economics import DEFAULTS
 
-
 # distinct season totals needed: the contracts read a smoothed empirical distribution of them, which
 # is faithful only when ties are few
 MIN_DISTINCT_SEASONS = 10

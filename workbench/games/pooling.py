@@ -18,9 +18,8 @@ Coalitions are indexed by bitmask: coalition ``s`` holds player i when bit i of 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from collections.abc import Sequence
+from dataclasses import dataclass
 from math import factorial
 
 import cvxpy as cp

@@ -27,10 +27,6 @@ from workbench.games.grid_games import (
 )
 from workbench.games.normal_form import Solution, is_equilibrium, pure_equilibria, solve_bimatrix
 from workbench.games.pooling import (
-    coalition_costs,
-    coalition_values,
-    core_allocation,
-    in_core,
     pooling_table,
 )
 
