@@ -26,9 +26,7 @@ from workbench.games.grid_games import (
     tier_markup_game,
 )
 from workbench.games.normal_form import Solution, is_equilibrium, pure_equilibria, solve_bimatrix
-from workbench.games.pooling import (
-    pooling_table,
-)
+from workbench.games.pooling import PoolingGame, pooling_table
 
 TIER_METHODS = ("enumpure", "logit", "simpdiv")  # Gambit's gnm can stall on the ties of this game
 
