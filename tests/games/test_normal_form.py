@@ -76,6 +76,11 @@ def test_every_returned_equilibrium_is_one(game):
     for r, c in s.equilibria:
         assert is_equilibrium([A, B], [r, c], 1e-7)
         assert deviation_gains([A, B], [r, c]).max() <= 1e-7
+        # the textbook condition, computed apart: every action played with positive probability is a
+        # best reply to the other's mixed strategy
+        row_values, col_values = A @ c, r @ B
+        assert (row_values[r > 1e-9] >= row_values.max() - 1e-7).all()
+        assert (col_values[c > 1e-9] >= col_values.max() - 1e-7).all()
     # pure equilibria are all found, by the exact enumeration
     assert s.counts["pure_enumeration"] == len(pure_equilibria([A, B]))
 
