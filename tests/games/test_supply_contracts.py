@@ -96,7 +96,7 @@ def test_wholesale_price_on_uniform_demand_loses_a_quarter(c):
     out = evaluate(leader, demand, econ)
     assert leader.w == pytest.approx((1 + c) / 2, abs=1e-6)
     assert out.quantity == pytest.approx((1 - c) / 2, abs=1e-6)
-    assert out.efficiency == pytest.approx(0.75, abs=1e-9)
+    assert out.efficiency == pytest.approx(0.75, abs=1e-6)  # first order in the optimiser's w, which is held to 1e-6
 
 
 def test_wholesale_leader_finds_the_global_optimum_of_a_bimodal_demand():

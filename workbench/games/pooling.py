@@ -138,6 +138,7 @@ class PoolingGame:
     coalitions: pl.DataFrame  # members, size, cost C(S), saving v(S)
     epsilon: float  # the least core's excess: >= 0 exactly when the core is non-empty
     core_holds: bool  # the core allocation returned is in the core
+    shapley_in_core: bool  # the Shapley value is too (it need not be: no coalition may beat its share)
 
     @property
     def alone(self) -> float:
@@ -181,5 +182,5 @@ def pooling_table(
         "cost": costs[1:],
         "saving": values[1:],
     })
-    holds = in_core(core, values, n, tol=1e-6 * max(1.0, float(np.abs(values).max())))
-    return PoolingGame(players, coalitions, float(epsilon), holds)
+    tol = 1e-6 * max(1.0, float(np.abs(values).max()))
+    return PoolingGame(players, coalitions, float(epsilon), in_core(core, values, n, tol), in_core(phi, values, n, tol))
