@@ -7,7 +7,6 @@ import copy
 from typing import Any
 
 import pytest
-
 from hypothesis import settings
 
 from workbench.config import compose, section, to_plain
