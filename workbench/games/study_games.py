@@ -11,7 +11,7 @@ the tier game's pure equilibria are enumerated.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import polars as pl
@@ -99,6 +99,11 @@ def _bimatrix(key: str, title: str, A, B, players, labels, grid) -> GamePart:
 
 def _tier_game(a: float, b: float, costs: list[float], names: list[str], n_levels: int) -> GamePart:
     game = tier_markup_game(a, b, costs, markup_levels(a, costs, n_levels), names)
+    # m_i q(M) ties exactly in theory between many profiles (0.12 x 0.16 against 0.16 x 0.12); rounded to nine
+    # significant digits of the largest payoff, those ties are exact in floating point too, so whether a weak
+    # equilibrium counts does not hang on the last bit of a product
+    scale = max(float(np.abs(u).max()) for u in game.payoffs) or 1.0
+    game = replace(game, payoffs=[np.round(u / scale, 9) * scale for u in game.payoffs])
     title = f"the {len(names)} tiers set their margins at once"
     if gambit_available():
         found = {method: gambit_nplayer(game.payoffs, method) for method in TIER_METHODS}
@@ -155,6 +160,7 @@ def grid_games_part(cat: CategoryData, panel: DemandPanel, cfg, econ, chain) -> 
     key = player_key(panel, cfg.pooling.by)
     names, seasons = player_demand(panel, cat.category, key, cfg.period_days, 2) if key else ([], None)
     if len(names) == 2:
+        names = [f"{key} {n}" if n.isdigit() else n for n in names]  # store 14, not 14
         ch = channel_competition_game(seasons[:, 0], seasons[:, 1], price, cost, salvage, grid.spill, grid.n_stock_levels)
         parts.append(_bimatrix("channels", f"{names[0]} and {names[1]} stock for the season, {grid.spill:.0%} of "
                                "unmet demand trying the other", ch.payoff_1, ch.payoff_2, (names[0], names[1]),
