@@ -32,6 +32,7 @@ from workbench.data.validation import (
     is_sorted,
     policy_settings,
     short_series,
+    text_as_number,
 )
 
 __all__ = ["DATE", "DEMAND", "ITEM", "DemandPanel", "PanelError", "validate_panel"]
@@ -130,7 +131,7 @@ def encode_categories(df: pl.DataFrame, known_future: tuple[str, ...] | list[str
         if col not in df.columns or df.schema[col] not in (pl.String, pl.Categorical):
             continue
         text = pl.col(col).cast(pl.String).str.strip_chars()
-        if df.select((text.is_not_null() & text.cast(pl.Float64, strict=False).is_null()).any()).item():
+        if df.select((text.is_not_null() & text_as_number(col).is_null()).any()).item():
             values = df.get_column(col).cast(pl.String).str.strip_chars().drop_nulls().unique().sort()
             codes = {v: i + 1 for i, v in enumerate(values.to_list())}
             df = df.with_columns(text.replace_strict(codes, default=0, return_dtype=pl.Float64).fill_null(0.0).alias(col))

@@ -91,14 +91,18 @@ def check_columns(df: pl.DataFrame, keys: list[str], covariates: list[str], src:
     )
 
 
+def text_as_number(col: str) -> pl.Expr:
+    """A text column read as numbers: each value stripped of spaces and parsed, null where it is not one."""
+    return pl.col(col).cast(pl.String).str.strip_chars().cast(pl.Float64, strict=False)
+
+
 def _check_numeric(df: pl.DataFrame, col: str, keys: list[str], src: str) -> None:
     """Raise unless ``col`` holds numbers (or booleans); the message shows the first value
     that is not a number, not the first row (which may well be one)."""
     dtype = df.schema[col]
     if dtype.is_numeric() or dtype == pl.Boolean:
         return
-    number = (pl.col(col).cast(pl.String).str.strip_chars().cast(pl.Float64, strict=False)
-              if dtype in (pl.String, pl.Categorical) else pl.lit(None, dtype=pl.Float64))
+    number = text_as_number(col) if dtype in (pl.String, pl.Categorical) else pl.lit(None, dtype=pl.Float64)
     bad = df.with_row_index("__row").filter(pl.col(col).is_not_null() & number.is_null()).head(1)
     value = bad[col][0] if bad.height else None
     shown = repr(value) if isinstance(value, str) else str(value)
