@@ -20,13 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-
-def _check_economics(price: float, cost: float, salvage: float) -> None:
-    if not 0 <= salvage < cost < price:
-        raise ValueError(
-            f"expected 0 <= salvage ({salvage:.4g}) < unit cost ({cost:.4g}) < retail price ({price:.4g});"
-            " see games.salvage_share"
-        )
+from workbench.games.newsvendor import Economics
 
 
 def critical_fractile_quantity(samples: np.ndarray, price: float, cost: np.ndarray | float, salvage: float) -> np.ndarray:
@@ -92,7 +86,7 @@ def supplier_retailer_game(
     distribution, so the grid holds the retailer's exact best responses (up to
     ``n_quantities + n_prices`` columns).
     """
-    _check_economics(price, cost, salvage)
+    Economics(price, cost, salvage)  # validates 0 <= v < c < p
     samples = np.asarray(demand_samples, dtype=float)
     if samples.size == 0 or samples.max() <= 0:
         raise ValueError("supplier-retailer game: the demand samples are empty or all zero")
@@ -145,7 +139,7 @@ def channel_competition_game(
     quantile of D_i + s D_j, plus its newsvendor quantities for D_i (the other serving everyone)
     and for D_i + s D_j (the other stocking nothing), the ends of its best-response range.
     """
-    _check_economics(price, cost, salvage)
+    Economics(price, cost, salvage)  # validates 0 <= v < c < p
     d1, d2 = np.asarray(samples_1, dtype=float), np.asarray(samples_2, dtype=float)
     if d1.ndim != 1 or d1.shape != d2.shape:
         raise ValueError(f"channel game: paired samples expected, got shapes {d1.shape} and {d2.shape}")

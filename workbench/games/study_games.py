@@ -51,10 +51,13 @@ def _methods(solution: Solution) -> pl.DataFrame:
                                       "dropped": pl.Int64, "note": pl.String})
 
 
+def _matches(profile, other, tol: float) -> bool:
+    """Whether two strategy profiles (one probability vector per player) agree to ``tol``."""
+    return all(np.abs(p - q).max() < tol for p, q in zip(profile, other, strict=True))
+
+
 def _same(ours, theirs) -> bool:
-    return len(ours) == len(theirs) and all(
-        any(all(np.abs(p - q).max() < 1e-5 for p, q in zip(mine, other, strict=True)) for other in theirs)
-        for mine in ours)
+    return len(ours) == len(theirs) and all(any(_matches(mine, other, 1e-5) for other in theirs) for mine in ours)
 
 
 def _gambit_check(solution: Solution, A: np.ndarray, B: np.ndarray, max_size: int) -> dict:
@@ -83,17 +86,18 @@ def _gambit_check(solution: Solution, A: np.ndarray, B: np.ndarray, max_size: in
 def _bimatrix(key: str, title: str, A, B, players, labels, grid) -> GamePart:
     solution = solve_bimatrix(A, B, max_support_size=grid.max_support_size, max_vertex_size=grid.max_vertex_size,
                               players=players, labels=labels)
-    methods = pl.concat([_methods(solution), pl.DataFrame([_gambit_check(solution, A, B, grid.max_vertex_size)],
-                                                          schema=_methods(solution).schema)])
+    methods = _methods(solution)
+    methods = pl.concat([methods, pl.DataFrame([_gambit_check(solution, A, B, grid.max_vertex_size)],
+                                                schema=methods.schema)])
     reduced = f"{solution.rows.size} × {solution.cols.size}" if solution.rows is not None else ""
     note = (f"{A.shape[0]} × {A.shape[1]} strategies; {reduced} after removing strictly dominated ones."
             + (f" nashpy warned: {'; '.join(solution.warnings)}." if solution.warnings else ""))
     # payoffs equal in theory differ by rounding (a retailer that sells all it orders at w = p earns 0):
     # show them as the 0 they are
     noise = 1e-9 * max(1.0, float(np.abs(A).max()), float(np.abs(B).max()))
-    table = solution.table().with_columns(
-        pl.when(pl.col(c).abs() < noise).then(0.0).otherwise(pl.col(c)).alias(c) for c in solution.table().columns
-        if c.endswith(" payoff"))
+    table = solution.table()
+    table = table.with_columns(pl.when(pl.col(c).abs() < noise).then(0.0).otherwise(pl.col(c)).alias(c)
+                               for c in table.columns if c.endswith(" payoff"))
     return GamePart(key, title, table, methods, len(solution.equilibria), note)
 
 
@@ -114,8 +118,7 @@ def _tier_game(a: float, b: float, costs: list[float], names: list[str], n_level
     distinct, found_by = [], []
     for method, equilibria in found.items():
         for profile in equilibria:
-            k = next((k for k, seen in enumerate(distinct)
-                      if all(np.abs(p - q).max() < 1e-4 for p, q in zip(profile, seen, strict=True))), None)
+            k = next((k for k, seen in enumerate(distinct) if _matches(profile, seen, 1e-4)), None)
             if k is None:
                 distinct.append(profile)
                 found_by.append([])
@@ -165,8 +168,8 @@ def grid_games_part(cat: CategoryData, panel: DemandPanel, cfg, econ, chain) -> 
         parts.append(_bimatrix("channels", f"{names[0]} and {names[1]} stock for the season, {grid.spill:.0%} of "
                                "unmet demand trying the other", ch.payoff_1, ch.payoff_2, (names[0], names[1]),
                                ([f"q = {q:,.0f}" for q in ch.levels_1], [f"q = {q:,.0f}" for q in ch.levels_2]), grid))
-    costs = [share * cat.unit_cost for share in cfg.chain.cost_shares]
-    parts.append(_tier_game(chain.a, chain.b, costs, list(cfg.chain.tiers), grid.n_tier_markups))
+    parts.append(_tier_game(chain.a, chain.b, chain.tiers["own_cost"].to_list(), chain.tiers["tier"].to_list(),
+                            grid.n_tier_markups))
     return parts
 
 
