@@ -1,15 +1,7 @@
-"""Anomaly stage: stock and sales features, PyOD detectors, alerts with reasons, the report's
-tables and headline."""
+"""Anomaly stage: detectors on stock and sales features and on forecast residuals, thresholds,
+evaluation against labelled anomalies, incidents a stock controller can act on, the daily monitor."""
 
-from workbench.anomaly.detect import (
-    DETECTORS,
-    DetectionResult,
-    detect,
-    feature_names,
-    register_detector,
-    stock_sales_features,
-)
-from workbench.anomaly.summary import HEADLINE, headline
+from workbench.anomaly.base import DETECTORS, AnomalyData, Detector, register_detector
+from workbench.anomaly.types import TYPES, AnomalyType
 
-__all__ = ["DETECTORS", "HEADLINE", "DetectionResult", "detect", "feature_names", "headline", "register_detector",
-           "stock_sales_features"]
+__all__ = ["DETECTORS", "TYPES", "AnomalyData", "AnomalyType", "Detector", "register_detector"]

@@ -21,7 +21,7 @@ from typing import Any
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING, DictConfig, OmegaConf
 
-from workbench.config.anomaly import AnomalyConfig, IForestConfig, KNNConfig
+from workbench.config.anomaly import ANOMALY_TYPES, AnomalyConfig, IForestConfig, NeighboursConfig
 from workbench.config.data import (
     DATA_SOURCES,
     DataConfig,
@@ -151,7 +151,7 @@ __all__ = [
     "CONF_DIR", "DATA_SOURCES", "GROUPS", "SCHEMAS", "Accelerator", "AnomalyConfig", "ColdStartConfig", "Config",
     "ConformalConfig",
     "DataConfig", "DataSource", "DeepConfig", "EnsembleMethod", "ExperimentConfig", "ForecastConfig",
-    "FoundationConfig", "GamesConfig", "IForestConfig", "IntermittentConfig", "InventoryConfig", "KNNConfig",
+    "FoundationConfig", "GamesConfig", "IForestConfig", "IntermittentConfig", "InventoryConfig", "NeighboursConfig", "ANOMALY_TYPES",
     "LPConfig", "LSTMConfig", "LightGBMConfig", "LinearConfig", "M5DataConfig", "MarkdownMissing",
     "MissingCovariates", "MissingDates", "MissingDemand", "NHiTSConfig", "NegativeDemand", "Objective",
     "PanelFileConfig", "Precision", "Returns", "Shortage", "Solver", "SyntheticDataConfig", "TFTConfig", "TextConfig",

@@ -111,7 +111,7 @@ class AutoEncoderConfig:
 class EnsembleConfig:
     """Rank-normalised scores of several detectors combined by PyOD's combination functions."""
 
-    members: list[str] = field(default_factory=lambda: ["ecod", "iforest", "residual_quantile"])
+    members: list[str] = field(default_factory=lambda: ["ecod", "iforest", "residual_norm"])
     method: CombineMethod = CombineMethod.maximization
     n_buckets: int = 2  # aom / moa only
 
@@ -152,7 +152,7 @@ class IncidentConfig:
 class AnomalyConfig:
     detectors: list[str] = field(default_factory=lambda: [
         "iforest", "knn", "lof", "ecod", "copod", "hbos", "ocsvm", "autoencoder",
-        "residual_norm", "residual_nll", "residual_quantile", "ensemble",
+        "residual_norm", "residual_nll", "residual_pyod", "ensemble",
     ])
     recommended: str = "ensemble"  # the detector whose incidents are the alerts (one of `detectors`)
     contamination: float = 0.005  # PyOD's `contamination` (its own labels_ and threshold_)
