@@ -151,10 +151,19 @@ class SyntheticDataConfig(DataConfig):
     channels: list[str] = field(default_factory=lambda: ["online", "store"])
     slow_mover_share: float = 0.35
     country: str = "US"  # whose public holidays shape demand
-    # expected events per series and year
-    shrinkage_rate: float = 1.5
-    spike_rate: float = 1.0
-    phantom_rate: float = 0.6
+    # labelled anomalies (workbench.anomaly.types), expected events per series and year: about one
+    # in all, rare as in a real shop
+    shrinkage_rate: float = 0.25
+    phantom_rate: float = 0.15
+    spike_rate: float = 0.15
+    price_typo_rate: float = 0.1
+    level_shift_rate: float = 0.1
+    frozen_feed_rate: float = 0.1
+    duplicate_order_rate: float = 0.1
+    returns_wave_rate: float = 0.1
+    # a returns wave makes the sales ledger net of returns, which can go negative: kept as it is
+    validation: ValidationPolicy = field(
+        default_factory=lambda: ValidationPolicy(negative_demand=NegativeDemand.keep))
 
 
 @dataclass

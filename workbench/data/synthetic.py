@@ -13,23 +13,33 @@ price elasticity ``e``), with a mix of fast movers and intermittent slow movers.
 Stock is driven by a replenishment process: each series is reviewed daily by an
 (s, S) rule whose s and S come from a trailing estimate of *recorded* sales, with
 supplier lead times and delivery delays, so stock-outs happen and censor sales.
-Injected, labelled anomalies (kept in ``truth``):
+Labelled anomalies, all eight types of :mod:`workbench.anomaly.types` (kept in
+``truth``, each period with its event, :mod:`workbench.data.labels`):
 
 * ``shrinkage``: units vanish from stock (theft, damage) without a sale;
-* ``spike``: a data-entry error multiplies the recorded sales of one day;
 * ``phantom``: the records show stock on hand but nothing can be sold (misplaced
-  goods), so sales drop to zero while recorded stock stays flat.
+  goods), so sales drop to zero while recorded stock stays flat;
+* ``spike``: a data-entry error multiplies the recorded sales of one day;
+* ``level_shift``: true demand moves to a new level for weeks (a listing change, a competitor);
+* ``returns_wave``: customers return a share of the usual sales for some days; the units
+  come back to the shelf and the ledger records sales net of returns (it can go negative);
+* ``price_typo``: the recorded price is ten times or a tenth of the real one for some days;
+* ``frozen_feed``: the recorded stock (or sales) repeats the day before's value for some days;
+* ``duplicate_order``: one day's orders are recorded twice.
 
 A user-behaviour funnel (views >= carts >= purchases) is kept as past covariates;
 ``purchases`` are the units really sold (the analytics feed) while ``demand`` is
-the sales ledger, which carries the data-entry spikes.
+the sales ledger, which carries the data-entry spikes, duplicates and returns.
+``stock_on_hand`` is the recorded stock (a frozen feed shows there); the true stock is
+``truth.true_stock``, and ``truth.returns`` the returned units.
 
 Each job has its module: the catalogue, calendar and prices
 (:mod:`~workbench.data.synthetic_catalogue`), customers' demand and funnel
 (:mod:`~workbench.data.synthetic_demand`), anomalies
 (:mod:`~workbench.data.synthetic_anomalies`) and the stock process
 (:mod:`~workbench.data.synthetic_stock`); :func:`generate_shop` calls them in the
-order of their draws from the seed's generator and lays the result out as a panel.
+order of their draws from the seed's generator (and a second stream for the anomalies
+added last) and lays the result out as a panel.
 """
 
 from __future__ import annotations
@@ -40,8 +50,16 @@ from datetime import date, timedelta
 import numpy as np
 import polars as pl
 
+from workbench.data.labels import label_columns, label_rows
 from workbench.data.panel import DemandPanel
-from workbench.data.synthetic_anomalies import anomaly_labels, schedule_anomalies, spike_sizes
+from workbench.data.synthetic_anomalies import (
+    record_faults,
+    schedule_anomalies,
+    schedule_more,
+    shifted_demand,
+    shop_events,
+    spike_sizes,
+)
 from workbench.data.synthetic_catalogue import CATEGORIES, Items, calendar, draw_items, prices
 from workbench.data.synthetic_demand import SeriesIndex, funnel, mean_demand, true_demand
 from workbench.data.synthetic_names import item_names
@@ -59,14 +77,17 @@ def generate_shop(cfg) -> DemandPanel:
 
     ``cfg`` is a :class:`workbench.config.SyntheticDataConfig`. The result is a
     validated-shape :class:`DemandPanel` with ``truth`` holding true demand, lost
-    sales, shrinkage units and anomaly labels. The steps draw from one generator
-    seeded by ``data.seed``, in the order below: the order is part of what a seed means.
+    sales, shrinkage and returned units, the true stock and the anomaly labels. The
+    steps draw from one generator seeded by ``data.seed``, in the order below (the order
+    is part of what a seed means); the level shifts, returns waves and faults of the
+    recorded data from a second one, seeded by ``[data.seed, 1]``.
     """
     if cfg.n_items < 1 or cfg.n_days < 60:
         raise ValueError(
             f"data.n_items={cfg.n_items}, data.n_days={cfg.n_days}; expected at least 1 item and 60 days"
         )
     rng = np.random.default_rng(cfg.seed)
+    more_rng = np.random.default_rng([cfg.seed, 1])  # the anomalies added last draw from a stream of their own
     series = SeriesIndex.of(cfg.n_items, list(cfg.channels))
     items = draw_items(rng, cfg.n_items, cfg)
     start = date.fromisoformat(str(cfg.start))
@@ -75,26 +96,31 @@ def generate_shop(cfg) -> DemandPanel:
     price, promo = prices(rng, items, cfg.n_days)
     price_s, promo_s = price[series.item_of], promo[series.item_of]
     mu = mean_demand(rng, series, items, cal, price_s, promo_s)
-    demand = true_demand(rng, mu, items.dispersion[series.item_of])
+    more = schedule_more(more_rng, mu.shape, cfg)
+    dispersion = items.dispersion[series.item_of]
+    demand = shifted_demand(more_rng, true_demand(rng, mu, dispersion), mu, dispersion, more.level)
+    mu = mu * more.level
     schedule = schedule_anomalies(rng, mu.shape, cfg)
     safety = safety_factors(rng, series.n_series)
-    schedule = replace(schedule, spike_size=spike_sizes(rng, mu.shape))
+    schedule = replace(schedule, spike_size=spike_sizes(rng, mu.shape), returns_share=more.returns_share)
     delays = delivery_delays(rng, items.lead_time[series.item_of], cfg.n_days)
     outcome = run_stock(demand, mu, Replenishment.of(items, series.item_of, safety, delays), schedule)
     views, carts = funnel(rng, demand, mu, series.channel_names)
-    labels = anomaly_labels(schedule, outcome.shrink, outcome.phantom_seen, outcome.recorded, outcome.sales)
+    recorded = record_faults(more_rng, {"demand": outcome.recorded, "price": price_s, "stock_on_hand": outcome.stock},
+                             more.recorded)
+    code, event, _ = label_rows(mu.size, shop_events(schedule, more, outcome))
 
     layout = _Layout.of(series, cfg.n_items, start, dates[-1])
     holiday = cal["public"] | cal["black_friday"] | cal["cyber_monday"]
-    covariates = {"price": price_s, "promo": promo_s, "holiday": holiday, "views": views, "carts": carts}
+    covariates = {"price": recorded["price"], "promo": promo_s, "holiday": holiday, "views": views, "carts": carts}
     return DemandPanel(
-        demand=_demand_frame(layout, outcome, covariates),
+        demand=_demand_frame(layout, outcome, recorded, covariates),
         static=_static_frame(layout.item_ids, items, item_names(items, cfg.seed)),
         keys=("item_id", "channel"),
         frequency="1d",
         known_future=("price", "promo", "holiday"),
         past_covariates=("views", "carts", "purchases", "stock_on_hand", "receipts"),
-        truth=_truth_frame(layout, demand, outcome, labels),
+        truth=_truth_frame(layout, demand, outcome, (code.reshape(mu.shape), event.reshape(mu.shape))),
         name=cfg.name,
     )
 
@@ -126,27 +152,33 @@ class _Layout:
         return a[self.perm].reshape(-1)
 
 
-def _demand_frame(layout: _Layout, outcome: StockOutcome, covariates: dict[str, np.ndarray]) -> pl.DataFrame:
-    """The panel's demand table: the sales ledger, known-future and past covariates."""
+def _demand_frame(
+    layout: _Layout, outcome: StockOutcome, recorded: dict[str, np.ndarray], covariates: dict[str, np.ndarray]
+) -> pl.DataFrame:
+    """The panel's demand table: the sales ledger, known-future and past covariates, as recorded."""
     n_series = layout.perm.size
     return pl.DataFrame(
         {
             **layout.base,
-            "demand": layout.flat(outcome.recorded).astype(np.float64),
+            "demand": layout.flat(recorded["demand"]),
             "price": layout.flat(covariates["price"]),
             "promo": layout.flat(covariates["promo"]).astype(np.int8),
             "holiday": np.tile(covariates["holiday"], n_series).astype(np.int8),
             "views": layout.flat(covariates["views"]),
             "carts": layout.flat(covariates["carts"]),
             "purchases": layout.flat(outcome.sales),
-            "stock_on_hand": layout.flat(outcome.stock),
+            "stock_on_hand": layout.flat(recorded["stock_on_hand"]).astype(np.int64),
             "receipts": layout.flat(outcome.receipts),
         }
     ).with_columns(pl.col("date").cast(pl.Date))
 
 
-def _truth_frame(layout: _Layout, demand: np.ndarray, outcome: StockOutcome, labels: np.ndarray) -> pl.DataFrame:
-    """What real data never has: true demand, lost sales, shrinkage and the anomaly label."""
+def _truth_frame(
+    layout: _Layout, demand: np.ndarray, outcome: StockOutcome, labels: tuple[np.ndarray, np.ndarray]
+) -> pl.DataFrame:
+    """What real data never has: true demand, lost sales, shrinkage, returns, the true stock and
+    the anomaly labels (:func:`workbench.data.labels.label_rows`' codes and event ids)."""
+    code, event = (layout.flat(m) for m in labels)
     return pl.DataFrame(
         {
             **layout.base,
@@ -154,12 +186,10 @@ def _truth_frame(layout: _Layout, demand: np.ndarray, outcome: StockOutcome, lab
             "sales": layout.flat(outcome.sales),
             "lost_sales": layout.flat(demand - outcome.sales),
             "shrinkage": layout.flat(outcome.shrink),
-            "anomaly_type": layout.flat(labels).astype(str),
+            "returns": layout.flat(outcome.returns),
+            "true_stock": layout.flat(outcome.stock),
         }
-    ).with_columns(
-        pl.col("date").cast(pl.Date),
-        pl.when(pl.col("anomaly_type") == "None").then(None).otherwise(pl.col("anomaly_type")).alias("anomaly_type"),
-    ).with_columns(pl.col("anomaly_type").is_not_null().alias("anomaly"))
+    ).with_columns(pl.col("date").cast(pl.Date), *label_columns(code, event))
 
 
 def _static_frame(item_ids: np.ndarray, items: Items, names: np.ndarray) -> pl.DataFrame:

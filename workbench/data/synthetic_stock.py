@@ -6,13 +6,16 @@ and a day at a per-series safety factor (some series run lean and stock out ofte
 ``S`` adds the EOQ batch (:func:`workbench.inventory.policies.eoq`). Orders arrive after
 the supplier's lead time plus a random delay. Demand that finds no stock is lost, so
 stock-outs censor sales; the anomalies of :mod:`workbench.data.synthetic_anomalies`
-act on the shelf and the ledger.
+act on the shelf and the ledger: returned units come back to the shelf and out of the
+ledger, so that every day
+
+    stock[t] = stock[t-1] + receipts[t] + returns[t] - sales[t] - shrink[t].
 
 The day loop is the shop's own rather than :func:`workbench.inventory.simulate.simulate`:
 the levels are re-estimated every day from the sales the loop itself records (a
 feedback the simulator's fixed or pre-computed levels cannot express), each order has
 its own delivery delay where the simulator has one lead time per item, and shrinkage
-and phantom stock change the shelf between the sale and the review.
+phantom stock and returns change the shelf between the sale and the review.
 """
 
 from __future__ import annotations
@@ -86,10 +89,11 @@ class StockOutcome:
     """(series, day) integer matrices of what the stock process did."""
 
     sales: np.ndarray  # units really sold
-    recorded: np.ndarray  # units in the sales ledger (with data-entry spikes)
+    recorded: np.ndarray  # units in the sales ledger: with data-entry spikes, net of returns
     stock: np.ndarray  # stock on hand at the end of the day
     receipts: np.ndarray  # units received
     shrink: np.ndarray  # units lost to shrinkage
+    returns: np.ndarray  # units customers returned to the shelf
     phantom_seen: np.ndarray  # a phantom spell hid stock that was there
 
 
@@ -104,9 +108,11 @@ def _recorded(sales: np.ndarray, level: np.ndarray, schedule: AnomalySchedule, t
 def run_stock(
     true_demand: np.ndarray, mu: np.ndarray, rule: Replenishment, schedule: AnomalySchedule
 ) -> StockOutcome:
-    """Day by day, vectorised over series: receive, sell what the (visible) shelf holds,
-    lose shrinkage, record the sales, update the level and order. The start stock covers
-    the lead time and ten days of the first four weeks' mean demand ``mu``."""
+    """Day by day, vectorised over series: receive the deliveries and the returns, sell what the
+    (visible) shelf holds, lose shrinkage, record the sales net of returns, update the level and
+    order. A returns wave brings back its share of the trailing level a day, at least a unit;
+    the level reads a day whose returns exceed its sales as one without sales. The start stock
+    covers the lead time and ten days of the first four weeks' mean demand ``mu``."""
     n_series, n_days = true_demand.shape
     lead = rule.lead_time
     arrivals = np.zeros((n_series, n_days + int(lead.max()) * 2 + 10), dtype=np.int64)
@@ -114,11 +120,14 @@ def run_stock(
     level = mu[:, :28].mean(axis=1)
     stock = np.ceil(level * (lead + 10)).astype(np.int64)
     rows = np.arange(n_series)
-    out = {k: np.zeros((n_series, n_days), dtype=np.int64) for k in ("sales", "recorded", "stock", "receipts", "shrink")}
+    names = ("sales", "recorded", "stock", "receipts", "shrink", "returns")
+    out = {k: np.zeros((n_series, n_days), dtype=np.int64) for k in names}
     phantom_seen = np.zeros((n_series, n_days), dtype=bool)
+    share = schedule.returns_share if schedule.returns_share is not None else np.zeros((n_series, n_days))
     for t in range(n_days):
         receipts = arrivals[:, t]
-        stock += receipts
+        returns = np.where(share[:, t] > 0, np.maximum(np.rint(share[:, t] * level), 1.0), 0.0).astype(np.int64)
+        stock += receipts + returns
         on_order -= receipts
         phantom_seen[:, t] = schedule.phantom[:, t] & (stock > 0)
         sales = np.minimum(true_demand[:, t], np.where(schedule.phantom[:, t], 0, stock))
@@ -127,12 +136,11 @@ def run_stock(
             schedule.shrink_event[:, t], np.ceil(stock * schedule.shrink_share[:, t]).astype(np.int64), 0
         )
         stock -= shrink
-        recorded = _recorded(sales, level, schedule, t)
-        level = 0.95 * level + 0.05 * recorded  # trailing level of the recorded sales
+        recorded = _recorded(sales, level, schedule, t) - returns
+        level = 0.95 * level + 0.05 * np.maximum(recorded, 0)  # trailing level of the recorded sales
         order = reorder_policy(level, rule).order(t, stock + on_order).astype(np.int64)
         np.add.at(arrivals, (rows, t + lead + rule.delays[:, t]), order)
         on_order += order
-        for key, value in (("sales", sales), ("recorded", recorded), ("stock", stock),
-                           ("receipts", receipts), ("shrink", shrink)):
+        for key, value in zip(names, (sales, recorded, stock, receipts, shrink, returns), strict=True):
             out[key][:, t] = value
     return StockOutcome(**out, phantom_seen=phantom_seen)
