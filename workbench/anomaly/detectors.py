@@ -15,6 +15,7 @@ monitor and the batch run agree.
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from typing import ClassVar
 
 import numpy as np
@@ -51,9 +52,9 @@ class PyODDetector(Detector):
         """``anomaly.<name>`` (``None`` where the detector has no settings of its own)."""
         return getattr(self.cfg, self.name, None)
 
+    @abstractmethod
     def build(self):
         """An unfitted PyOD detector."""
-        raise NotImplementedError
 
     def fit(self, data: AnomalyData, fit_rows: np.ndarray) -> PyODDetector:
         rows = np.flatnonzero(fit_mask(data, fit_rows))

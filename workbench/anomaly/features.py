@@ -30,6 +30,8 @@ The rows also keep the values the alert reasons quote (:data:`FEATURE_TEXT`).
 
 from __future__ import annotations
 
+from datetime import date
+
 import numpy as np
 import polars as pl
 
@@ -175,7 +177,7 @@ def feature_names(rows: pl.DataFrame) -> list[str]:
     return [f for f in FEATURES if f in rows.columns]
 
 
-def anomaly_data(panel: DemandPanel, cfg, start=None) -> AnomalyData:
+def anomaly_data(panel: DemandPanel, cfg, start: date | None = None) -> AnomalyData:
     """The rows, features and raw (unscaled) feature matrix of ``panel`` for the detectors.
 
     ``cfg`` is the :class:`~workbench.config.AnomalyConfig` (``window``); ``start`` the first date

@@ -5,14 +5,14 @@ One global model of the forecasting registry (``anomaly.residual.model``, built 
 divided by its mean over the fit window as the forecasters do, with the covariates the model
 uses: holidays, promotions and closed days are known-future inputs, not anomalies) is trained
 on the fit window through Darts' :class:`~darts.ad.ForecastingAnomalyModel`
-(``allow_model_training=True``), which then makes its one-step historical forecasts
-(``forecast_horizon=1``, ``retrain=False``: Darts' optimised historical forecasts) of every
-period from the first the model can forecast. :class:`ResidualForecasts` holds the model and
-the forecasts, once per detector set: they dominate the cost, and the three detectors share them.
-
-The forecasts are the model's quantiles (``predict_likelihood_parameters``: one model call per
-period, where sampling would call the trees once per sample); the samples the NLL scorer
-needs are drawn from them by Darts' own quantile-regression sampler. Scores are in each
+(``allow_model_training=True``). Its one-step historical forecasts of every period from the
+first the model can forecast are the call ``ForecastingAnomalyModel.predict_series`` makes
+(``forecast_horizon=1``, ``retrain=False``: Darts' optimised historical forecasts), made here
+for the model's quantiles (``predict_likelihood_parameters``: one model call per period, where
+sampling calls the trees once per sample, 100 times slower); the samples the NLL scorer needs
+are drawn from the quantiles by Darts' own quantile-regression sampler. :class:`ResidualForecasts`
+holds the model and the forecasts, once per detector set: they dominate the cost, and the three
+detectors share them. Scores are in each
 series' *residual units* (its mean absolute one-step error over the fit window, at least half a
 unit), so a slow mover and a best seller are judged alike:
 
@@ -40,6 +40,7 @@ The shared forecasts and the three scorers that read them are one job, kept in o
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from dataclasses import dataclass, replace
 from typing import ClassVar
 
@@ -235,7 +236,8 @@ class ResidualForecasts:
             "_code": np.repeat(codes, lengths), "_k": np.arange(lengths.sum()),
             DATE: pl.Series(np.concatenate([t.values for t in times])).cast(pl.Date),
         })
-        rows = data.rows.select([*data.keys, DATE]).with_row_index("_row").join(
+        # the series table's keys are text (as Darts' series ids are): match the rows' keys as text
+        rows = data.rows.select(*[pl.col(k).cast(pl.String) for k in data.keys], DATE).with_row_index("_row").join(
             self.series.select([*data.keys, "_code"]), on=data.keys)
         found = long.join(rows.select("_code", DATE, "_row"), on=["_code", DATE], how="left").sort("_k")
         return np.split(found.get_column("_row").fill_null(-1).to_numpy().astype(np.int64), np.cumsum(lengths)[:-1])
@@ -334,9 +336,9 @@ class ResidualDetector(Detector):
     def fit_scorer(self, data: AnomalyData) -> None:
         """Fit the scorer on the fit window's forecasts (only the trainable scorers do)."""
 
+    @abstractmethod
     def darts_scores(self, fc: Forecasts) -> list:
         """One Darts score series per forecast series (``None`` where a series has none)."""
-        raise NotImplementedError
 
     def score(self, data: AnomalyData) -> np.ndarray:
         if self.shared is None or self.shared.model is None:
