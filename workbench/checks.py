@@ -16,6 +16,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import polars as pl
+
 from workbench.config import (
     GROUPS,
     AnomalyConfig,
@@ -110,20 +112,45 @@ def check_solver(inv: InventoryConfig) -> None:
 
 
 def check_anomaly(an: AnomalyConfig) -> None:
-    """Registered detectors and the ranges of their settings."""
-    from workbench.anomaly import DETECTORS
+    """Registered detectors, the recommended one among them, anomaly types and the ranges of the settings."""
+    from workbench.anomaly import DETECTORS, TYPES
 
     if not an.detectors:
         raise SettingError("anomaly.detectors is empty; expected at least one detector")
-    for det in an.detectors:
-        DETECTORS[det]
+    for det in [*an.detectors, *an.ensemble.members]:
+        DETECTORS[det]  # a registry look-up raises a KeyError that names the setting and the known entries
+    if an.recommended != "auto" and an.recommended not in an.detectors:
+        raise SettingError(f"anomaly.recommended={an.recommended!r} is neither auto nor one of anomaly.detectors={an.detectors}")
+    if "ensemble" in an.ensemble.members:
+        raise SettingError("anomaly.ensemble.members lists 'ensemble'; expected the detectors it combines")
+    unknown = [t for t in an.inject.types if t not in TYPES]
+    if unknown:
+        raise SettingError(f"anomaly.inject.types: unknown anomaly type(s) {unknown}; expected some of {list(TYPES)}")
     if not 0 < an.contamination <= 0.5:
         raise SettingError(f"anomaly.contamination={an.contamination}; expected a share in (0, 0.5]")
-    _at_least(an.window, 2, "anomaly.window")
-    _at_least(an.top_k, 1, "anomaly.top_k")
-    _at_least(an.knn.n_neighbors, 1, "anomaly.knn.n_neighbors")
-    _at_least(an.knn.max_rows, 2, "anomaly.knn.max_rows")
-    _at_least(an.iforest.n_estimators, 1, "anomaly.iforest.n_estimators")
+    if not 0 < an.threshold.contamination <= 0.5:
+        raise SettingError(f"anomaly.threshold.contamination={an.threshold.contamination}; expected a share in (0, 0.5]")
+    if not 0.5 <= an.threshold.quantile < 1:
+        raise SettingError(f"anomaly.threshold.quantile={an.threshold.quantile}; expected a quantile in [0.5, 1)")
+    if an.threshold.budget <= 0:
+        raise SettingError(f"anomaly.threshold.budget={an.threshold.budget}; expected incidents per 1,000 above 0")
+    if not 0.1 <= an.split.fit_share <= 0.9:
+        raise SettingError(f"anomaly.split.fit_share={an.split.fit_share}; expected a share in [0.1, 0.9]")
+    if an.inject.per_1000 < 0:
+        raise SettingError(f"anomaly.inject.per_1000={an.inject.per_1000}; expected 0 or more")
+    fan = list(an.residual.fan)
+    if not (len(fan) == 2 and 0 < fan[0] < fan[1] < 1):
+        raise SettingError(f"anomaly.residual.fan={list(an.residual.fan)}; expected two quantiles, low < high, in (0, 1)")
+    for setting, value, least in (
+        ("anomaly.window", an.window, 2), ("anomaly.top_k", an.top_k, 1), ("anomaly.split.calibration", an.split.calibration, 1),
+        ("anomaly.knn.n_neighbors", an.knn.n_neighbors, 1), ("anomaly.knn.max_rows", an.knn.max_rows, 2),
+        ("anomaly.lof.n_neighbors", an.lof.n_neighbors, 1), ("anomaly.lof.max_rows", an.lof.max_rows, 2),
+        ("anomaly.iforest.n_estimators", an.iforest.n_estimators, 1), ("anomaly.ocsvm.max_rows", an.ocsvm.max_rows, 2),
+        ("anomaly.hbos.n_bins", an.hbos.n_bins, 2), ("anomaly.autoencoder.epochs", an.autoencoder.epochs, 1),
+        ("anomaly.residual.num_samples", an.residual.num_samples, 1), ("anomaly.residual.window", an.residual.window, 1),
+        ("anomaly.residual.pyod_window", an.residual.pyod_window, 1), ("anomaly.incidents.max_gap", an.incidents.max_gap, 1),
+    ):
+        _at_least(value, least, setting)
 
 
 def check_experiment(exp: ExperimentConfig) -> None:
@@ -136,7 +163,6 @@ def check_experiment(exp: ExperimentConfig) -> None:
 
 def check_against_data(plain: dict[str, Any], panel) -> None:
     """Settings that only the loaded panel can judge, checked before any notebook runs."""
-    from workbench.anomaly.detect import stock_sales_features
     from workbench.forecast import make_forecaster
     from workbench.forecast.backtest import origins
     from workbench.forecast.calibrate import calibration_origins
@@ -158,11 +184,21 @@ def check_against_data(plain: dict[str, Any], panel) -> None:
                 raise SettingError(f"{err} (forecast.cold_start.window={fc.cold_start.window}): shorten it") from None
 
     an = section(plain, "anomaly")
-    if "05_anomaly" in experiment.notebooks and "knn" in an.detectors:
-        rows = min(stock_sales_features(panel, an.window).height, an.knn.max_rows)
-        if an.knn.n_neighbors >= rows:
-            raise SettingError(f"anomaly.knn.n_neighbors={an.knn.n_neighbors}, but the anomaly features have"
-                               f" {rows} rows; expected fewer neighbours than rows")
+    if "05_anomaly" in experiment.notebooks:
+        from workbench.anomaly.split import split_dates
+
+        try:
+            split = split_dates(panel.dates, an)
+        except ValueError as err:
+            raise SettingError(str(err)) from None
+        # the neighbour detectors are fitted on the fit window's rows (at most max_rows of them)
+        fit_rows = panel.demand.filter(pl.col("date") <= split.fit_end).height
+        for name in ("knn", "lof"):
+            if name in an.detectors or name in an.ensemble.members:
+                nb = getattr(an, name)
+                if nb.n_neighbors >= min(fit_rows, nb.max_rows):
+                    raise SettingError(f"anomaly.{name}.n_neighbors={nb.n_neighbors}, but the detector is fitted on"
+                                       f" {min(fit_rows, nb.max_rows):,} rows; expected fewer neighbours than rows")
 
     games = section(plain, "games")
     if games.category is not None:

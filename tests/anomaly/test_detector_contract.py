@@ -108,3 +108,22 @@ def test_max_rows_bounds_the_rows_a_detector_learns_from(shop, monkeypatch):
     small = replace(cfg, knn=replace(cfg.knn, max_rows=500))
     DETECTORS["knn"](small, forecast).fit(data, fit_rows)
     assert seen == [500]
+
+
+@pytest.mark.parametrize("name", ["ecod", "copod"])
+def test_tail_detectors_score_a_row_as_pyod_scores_it_alone(name):
+    """Each row's score equals PyOD's decision_function on a call of that one row (up to the
+    skewness of the training rows with and without it, which the data here keeps the same)."""
+    from types import SimpleNamespace
+
+    from scipy.stats import skew
+
+    rng = np.random.default_rng(3)
+    train, new = rng.normal(size=(500, 3)), rng.normal(size=(6, 3)) * 3
+    det = DETECTORS[name](SimpleNamespace(contamination=0.05, seed=0, **{name: None}))
+    det.model = det.build().fit(train)
+    det.sorted, det.skew_sign = np.sort(train, axis=0), np.sign(skew(train, axis=0))
+    alone = np.array([det.model.decision_function(row[None, :])[0] for row in new])
+    np.testing.assert_allclose(det.decide(new), alone, rtol=1e-9)
+    # and a day's rows score the same alone or with others
+    np.testing.assert_allclose(det.decide(new[:2]), det.decide(new)[:2])

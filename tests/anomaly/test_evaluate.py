@@ -1,13 +1,15 @@
 """The evaluation of detectors against labelled anomalies, on hand-worked cases."""
 
 from datetime import date, timedelta
+from types import SimpleNamespace
 
 import numpy as np
 import polars as pl
 import pytest
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-from workbench.anomaly.evaluate import evaluate, label_rows, rank_by_type, recommend, row_mask
+from workbench.anomaly.combine import select_combination
+from workbench.anomaly.evaluate import evaluate, label_rows, rank_by_type, row_mask
 
 KEYS = ["item_id"]
 
@@ -195,31 +197,30 @@ def recommend_case() -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     return scores, flags, truth
 
 
-def test_recommend_picks_the_members_that_catch_most_within_budget():
-    scores, flags, truth = recommend_case()
-    # budget 20 per 1,000 of 200 series-periods: 4 incidents; a + b make 3, noisy alone 26
-    chosen = recommend(scores, flags, truth, KEYS, budget=20.0, select_rows=None, evaluate_rows=None)
+def combine_cfg(budget: float):
+    return SimpleNamespace(threshold=SimpleNamespace(budget=budget), incidents=SimpleNamespace(max_gap=1, grace=1))
+
+
+def test_the_combination_catches_most_within_budget():
+    scores, _, truth = recommend_case()
+    every = np.ones(scores.height, dtype=bool)
+    # budget 15 per 1,000 of 200 series-periods: 3 incidents (flagging every day would make 4, one per
+    # series); a + b make 3, noisy alone 26 (so, at
+    # the budget, its threshold flags nothing); a2 repeats a and adds nothing
+    chosen = select_combination(scores, truth, KEYS, every, every, combine_cfg(15.0), ["a", "b", "a2", "noisy"])
     assert chosen.members == ["a", "b"]
-    assert chosen.path["added"].to_list() == ["a", "b"]
     assert chosen.path["event_recall"].to_list() == pytest.approx([0.5, 0.75])
-    assert chosen.selection.row(0, named=True)["incidents"] == 3
-    assert chosen.evaluation is None
-    # with room for the noisy detector, it alone catches every event
-    assert recommend(scores, flags, truth, KEYS, budget=200.0, select_rows=None).members == ["noisy"]
-    # chosen on the first 25 days (a catches p and q there), judged on the rest (only b's shrinkage)
-    early = (scores["date"] < date(2024, 1, 26)).to_numpy()
-    split = recommend(scores, flags, truth, KEYS, budget=40.0, select_rows=early, evaluate_rows=~early,
-                      detectors=["a", "b", "a2"])
-    assert split.members == ["a"]
-    assert split.evaluation.row(0, named=True)["event_recall"] == pytest.approx(0.0)
+    assert chosen.path["incidents_per_1000"][-1] == pytest.approx(15.0)
+    # the threshold is the combination's, within the budget: a at 0.99 (every day) would make 4
+    assert chosen.threshold == pytest.approx(1.0)
 
 
-def test_recommend_needs_events_and_a_budget():
-    scores, flags, truth = recommend_case()
+def test_the_combination_needs_events():
+    scores, _, _ = recommend_case()
+    every = np.ones(scores.height, dtype=bool)
     with pytest.raises(ValueError, match="no labelled event"):
-        recommend(scores, flags, labels(scores.select(KEYS + ["date"]), []), KEYS, budget=5.0, select_rows=None)
-    with pytest.raises(ValueError, match="anomaly.threshold.budget"):
-        recommend(scores, flags, truth, KEYS, budget=0.0, select_rows=None)
+        select_combination(scores, labels(scores.select(KEYS + ["date"]), []), KEYS, every, every,
+                           combine_cfg(5.0), ["a"])
 
 
 def test_series_keyed_by_two_columns():

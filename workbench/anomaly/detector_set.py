@@ -77,6 +77,7 @@ class DetectorSet:
         self.seconds: dict[str, float] = {}  # fit and first scoring of each detector
         self.scaler = None
         self.features: list[str] = []
+        self.combinations: list[str] = []  # detectors added after fitting (add_combination)
         self._memo: tuple | None = None  # (data, scores) of the last data scored
 
     # ------------------------------------------------------------------ order
@@ -88,17 +89,18 @@ class DetectorSet:
             raise ValueError("anomaly.detectors is empty; expected at least one detector")
         for name in names:
             DETECTORS[name]  # an unknown name raises, listing the registered ones
-        return names
+        return names + self.combinations
 
     @property
     def order(self) -> list[str]:
         """Fitting order: the ensemble's members, the other detectors, the ensemble last."""
-        reported = self.reported
+        reported = [n for n in self.reported if n not in self.combinations]
         members = list(self.cfg.ensemble.members) if "ensemble" in reported else []
         for name in members:
             DETECTORS[name]
         rest = [n for n in reported if n != "ensemble"]
-        return list(dict.fromkeys([*members, *rest])) + (["ensemble"] if "ensemble" in reported else [])
+        return (list(dict.fromkeys([*members, *rest])) + (["ensemble"] if "ensemble" in reported else [])
+                + self.combinations)
 
     def history_needed(self) -> int:
         """Periods before a period that the set reads to score it (features and forecasts)."""
@@ -126,6 +128,7 @@ class DetectorSet:
         from workbench.anomaly.residual import ResidualForecasts
 
         n = data.rows.height
+        self.combinations = []
         fit_rows, cal_rows = _mask(fit_rows, n, "fit_rows"), _mask(cal_rows, n, "cal_rows")
         order = self.order
         usable = fit_rows & np.isfinite(data.X).all(axis=1)
@@ -156,6 +159,25 @@ class DetectorSet:
                                            self.cfg) for name in self.reported}
         self._memo = (data, scores)
         return self
+
+    def add_combination(self, name: str, members: list[str], threshold: float, fit_rows: np.ndarray) -> None:
+        """Add ``name``: the maximum of ``members``' rank-normalised scores (an ensemble by
+        maximisation of already fitted detectors), flagged at ``threshold``; it is scored, saved
+        and loaded like the others (:mod:`workbench.anomaly.combine` chooses the members)."""
+        from workbench.anomaly.ensemble import Ensemble
+
+        if self._memo is None:
+            raise ValueError("add_combination: fit the set first")
+        if name in self.detectors:
+            raise ValueError(f"add_combination: {name!r} is a detector of the set already")
+        cfg = replace(self.cfg, ensemble=replace(self.cfg.ensemble, members=list(members), method="maximization"))
+        combo = Ensemble(cfg, self.forecast_cfg)
+        combo.attach(self.detectors)
+        data, scores = self._memo
+        scores[name] = combo.fit_from(scores, fit_rows).combine(scores)
+        self.detectors[name] = combo
+        self.thresholds[name] = float(threshold)
+        self.combinations.append(name)
 
     # ---------------------------------------------------------------- scoring
     def _scores(self, data: AnomalyData) -> dict[str, np.ndarray]:
@@ -210,7 +232,8 @@ class DetectorSet:
                                   " folder (a saved set is never overwritten)")
         folder.mkdir(parents=True, exist_ok=True)
         state = {"cfg": self.cfg, "forecast_cfg": self.forecast_cfg, "detectors": self.detectors,
-                 "thresholds": self.thresholds, "scaler": self.scaler, "features": self.features}
+                 "thresholds": self.thresholds, "scaler": self.scaler, "features": self.features,
+                 "combinations": self.combinations}
         joblib.dump(state, folder / STATE)
         manifest = {
             "format": FORMAT,
@@ -253,4 +276,5 @@ class DetectorSet:
         out = cls(state["cfg"], state["forecast_cfg"])
         out.detectors, out.thresholds = state["detectors"], state["thresholds"]
         out.scaler, out.features = state["scaler"], state["features"]
+        out.combinations = state["combinations"]
         return out

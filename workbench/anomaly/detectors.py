@@ -7,10 +7,9 @@ where the setting exists and the window is larger, and scores with the model's
 series and before ``data.start``. An entry only says which PyOD model to build from its
 settings (https://pyod.readthedocs.io/en/latest/pyod.models.html).
 
-PyOD's ECOD and COPOD are transductive: they rank the rows they score against the training
-rows *and* the rows scored with them. Scoring in blocks of at most a tenth of the training rows
-keeps a row's score almost independent of how many rows are scored at once, so the daily
-monitor and the batch run agree.
+PyOD's ECOD and COPOD are transductive (they rank the rows they score together with the training
+rows): :class:`TailDetector` scores each row as PyOD scores a call of that one row, so the daily
+monitor and the batch run agree exactly.
 """
 
 from __future__ import annotations
@@ -22,8 +21,6 @@ import numpy as np
 
 from workbench.anomaly.base import AnomalyData, Detector, register_detector
 from workbench.anomaly.features import scored_rows
-
-TRANSDUCTIVE_SHARE = 0.1  # the rows scored at once by ECOD/COPOD, as a share of the training rows
 
 
 def fit_mask(data: AnomalyData, fit_rows: np.ndarray) -> np.ndarray:
@@ -45,7 +42,6 @@ class PyODDetector(Detector):
 
     kind = "features"
     name: ClassVar[str]  # the registry entry, and anomaly.<name> where it has settings
-    transductive: ClassVar[bool] = False
 
     @property
     def settings(self):
@@ -80,11 +76,44 @@ class PyODDetector(Detector):
         return out
 
     def decide(self, X: np.ndarray) -> np.ndarray:
-        """PyOD's ``decision_function`` (in blocks for the transductive models)."""
-        if not self.transductive:
-            return self.model.decision_function(X)
-        block = max(int(self.n_train * TRANSDUCTIVE_SHARE), 1)
-        return np.concatenate([self.model.decision_function(X[i:i + block]) for i in range(0, len(X), block)])
+        """PyOD's ``decision_function``."""
+        return self.model.decision_function(X)
+
+
+class TailDetector(PyODDetector):
+    """ECOD and COPOD: the tail probabilities of each feature, from its empirical CDF.
+
+    PyOD's ``decision_function`` of these two is transductive: it ranks the rows it is given
+    together with the training rows, so a row's score depends on the other rows of the call, and
+    a day scored alone by the daily monitor would differ from the same day in the batch. Here each
+    row is scored as PyOD scores a call of that one row: its left and right tail probabilities among
+    the training rows and itself, ``(#{train <= x} + 1) / (n + 1)`` and ``(#{train >= x} + 1) / (n + 1)``
+    (PyOD's ``column_ecdf``), combined by the model's own rule with the sign of the training rows'
+    skewness (one row does not move it). Vectorised with ``searchsorted`` on the sorted training columns.
+    """
+
+    def fit(self, data: AnomalyData, fit_rows: np.ndarray) -> TailDetector:
+        from scipy.stats import skew
+
+        super().fit(data, fit_rows)
+        train = np.asarray(self.model.X_train, dtype=float)
+        self.sorted = np.sort(train, axis=0)
+        self.skew_sign = np.sign(skew(train, axis=0))
+        return self
+
+    def decide(self, X: np.ndarray) -> np.ndarray:
+        n = self.sorted.shape[0]
+        below = np.column_stack([np.searchsorted(self.sorted[:, j], X[:, j], side="right") for j in range(X.shape[1])])
+        above = n - np.column_stack([np.searchsorted(self.sorted[:, j], X[:, j], side="left")
+                                     for j in range(X.shape[1])])
+        left, right = -np.log((below + 1) / (n + 1)), -np.log((above + 1) / (n + 1))
+        skewed = left * -np.sign(self.skew_sign - 1) + right * np.sign(self.skew_sign + 1)
+        return self.combine(left, right, skewed).sum(axis=1)
+
+    @staticmethod
+    @abstractmethod
+    def combine(left: np.ndarray, right: np.ndarray, skewed: np.ndarray) -> np.ndarray:
+        """Each feature's outlyingness from its tail scores, as the PyOD model combines them."""
 
 
 @register_detector("iforest")
@@ -125,11 +154,14 @@ class LOFDetector(PyODDetector):
 
 
 @register_detector("ecod")
-class ECODDetector(PyODDetector):
+class ECODDetector(TailDetector):
     """Empirical-CDF outlier detection: how far in the tails of each feature a row lies."""
 
     name = "ecod"
-    transductive = True
+
+    @staticmethod
+    def combine(left, right, skewed):
+        return np.maximum(np.maximum(left, right), skewed)  # pyod.models.ecod.ECOD.decision_function
 
     def build(self):
         from pyod.models.ecod import ECOD
@@ -138,11 +170,14 @@ class ECODDetector(PyODDetector):
 
 
 @register_detector("copod")
-class COPODDetector(PyODDetector):
+class COPODDetector(TailDetector):
     """Copula-based outlier detection: the empirical copula's tail probability of a row."""
 
     name = "copod"
-    transductive = True
+
+    @staticmethod
+    def combine(left, right, skewed):
+        return np.maximum(skewed, (left + right) / 2)  # pyod.models.copod.COPOD.decision_function
 
     def build(self):
         from pyod.models.copod import COPOD

@@ -25,9 +25,6 @@ rows are left out of the row metrics, and only that type's events count. An even
 before the evaluation rows is counted from their first period. A metric that cannot be measured
 (a class without rows, no event, nothing flagged) is NaN, null in the tables.
 
-:func:`recommend` chooses a union of detectors' alerts with the same functions, which is why it
-lives here and the module runs a little over 300 lines.
-
 The grace defaults to one period: the features read the past of each period, but a stock count
 booked the next morning, a forecast-residual window or a level that has just moved can show an
 event one period late, and a stock controller told the next day has still been told; a longer
@@ -271,75 +268,3 @@ def rank_by_type(type_table: pl.DataFrame, metric: str) -> pl.DataFrame:
                   pl.col(metric), "detector", descending=[False, False, descending, False], nulls_last=True)
             .with_columns(pl.int_range(1, pl.len() + 1).over("anomaly_type").cast(pl.Int64).alias("rank"))
             .select("anomaly_type", "rank", "detector", metric))
-
-
-@dataclass(frozen=True)
-class Recommendation:
-    """The detectors whose alerts together catch the most events within the alert budget.
-
-    ``members``: in the order chosen; ``path``: one row per step of the selection (the detector
-    added and the union's metrics on the selection rows); ``selection`` and ``evaluation``: the
-    union's metrics (one row, as :func:`union_metrics`) on the selection and evaluation rows."""
-
-    members: list[str]
-    path: pl.DataFrame
-    selection: pl.DataFrame
-    evaluation: pl.DataFrame | None
-
-
-def union_metrics(scores: pl.DataFrame, flags: pl.DataFrame, lab: Labelled, members: Sequence[str],
-                  mask: np.ndarray, max_gap: int = 1) -> dict[str, float]:
-    """The flag metrics (every type together) of the union of ``members``' flags on the ``mask``
-    rows (those of ``lab``): a period is flagged when any member flags it, scored when any scores it."""
-    flag = np.zeros(int(mask.sum()), dtype=bool)
-    scored = flag.copy()
-    for name in members:
-        flag |= flags[name].filter(mask).fill_null(False).to_numpy()
-        scored |= np.isfinite(scores[name].filter(mask).cast(pl.Float64).to_numpy())
-    return flag_metrics(lab, flag, scored, max_gap)[ALL]
-
-
-def recommend(scores: pl.DataFrame, flags: pl.DataFrame, truth: pl.DataFrame, keys: Sequence[str],
-              budget: float, select_rows: Rows, evaluate_rows: Rows = None, detectors: Sequence[str] | None = None,
-              grace: int = GRACE, max_gap: int = 1) -> Recommendation:
-    """Greedy forward selection of a union of detectors' alerts.
-
-    Starting from no detector, each step adds the detector whose flags, OR-ed with the members',
-    catch the most events (``event_recall``) on the ``select_rows`` while the union stays within
-    ``budget`` incidents per 1,000 series-periods there (ties: fewer incidents, then the name);
-    it stops when no such addition catches another event. Greedy selection is the usual answer
-    to this budgeted coverage problem (within 1 - 1/e of the best set when alerts add up), and a
-    union of alerts is what a stock controller works through: every member's alert is shown.
-    Select on a calibration window and report ``evaluate_rows`` so the choice is judged on
-    periods it did not see.
-    """
-    keys = list(keys)
-    names = _detectors(scores, flags, keys, detectors)
-    if not budget > 0:
-        raise ValueError(f"anomaly.threshold.budget: expected incidents per 1,000 series-periods > 0, got {budget}")
-    mask = row_mask(select_rows, scores)
-    lab = label_rows(scores.filter(mask), truth, keys, grace)
-    if lab.events.is_empty():
-        raise ValueError("recommend: the selection rows hold no labelled event to catch; choose rows with events")
-    members: list[str] = []
-    steps: list[dict] = []
-    current = union_metrics(scores, flags, lab, members, mask, max_gap)
-    while len(members) < len(names):
-        tried = {n: union_metrics(scores, flags, lab, [*members, n], mask, max_gap) for n in names if n not in members}
-        within = [n for n, m in tried.items() if m["incidents_per_1000"] <= budget]
-        if not within:
-            break
-        best = min(within, key=lambda n: (-tried[n]["event_recall"], tried[n]["incidents_per_1000"], n))
-        if tried[best]["caught"] <= current["caught"]:
-            break
-        members.append(best)
-        current = tried[best]
-        steps.append({"added": best, **current})
-    columns = [*FLAG_METRICS, *ALERT_METRICS]
-    path = _table(steps, ["added", *columns]).with_columns(pl.int_range(1, pl.len() + 1).alias("step"))
-    evaluation = None
-    if evaluate_rows is not None:
-        held = row_mask(evaluate_rows, scores)
-        held_lab = label_rows(scores.filter(held), truth, keys, grace)
-        evaluation = _table([union_metrics(scores, flags, held_lab, members, held, max_gap)], columns)
-    return Recommendation(members, path.select("step", "added", *columns), _table([current], columns), evaluation)

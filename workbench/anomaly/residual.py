@@ -10,7 +10,7 @@ first the model can forecast are the call ``ForecastingAnomalyModel.predict_seri
 (``forecast_horizon=1``, ``retrain=False``: Darts' optimised historical forecasts), made here
 for the model's quantiles (``predict_likelihood_parameters``: one model call per period, where
 sampling calls the trees once per sample, 100 times slower); the samples the NLL scorer needs
-are drawn from the quantiles by Darts' own quantile-regression sampler. :class:`ResidualForecasts`
+are read off the quantile function at stratified levels (:meth:`ResidualDetector.sample_series`). :class:`ResidualForecasts`
 holds the model and the forecasts, once per detector set: they dominate the cost, and the three
 detectors share them. Scores are in each
 series' *residual units* (its mean absolute one-step error over the fit window, at least half a
@@ -56,7 +56,6 @@ from workbench.data.panel import DATE
 
 UNIT_FLOOR = 0.5  # the smallest typical error of a series, in units: half a unit of a count
 NLL_MIN_SCALE = 0.5  # the narrowest Laplace scale of a forecast, in the series' residual units
-SAMPLE_BLOCK = 20_000  # forecast periods sampled at once (bounds the sampler's memory)
 
 
 class FlooredLaplaceNLLScorer(LaplaceNLLScorer):
@@ -120,7 +119,8 @@ class ResidualForecasts:
         if cfg.residual.num_samples < 2:
             raise ValueError(f"anomaly.residual.num_samples={cfg.residual.num_samples}; the NLL scorer needs at"
                              " least 2 sampled forecasts per period")
-        self.quantiles = sorted({*forecast_cfg.quantiles, *fan, 0.5})
+        # the fan, the median and the quartiles: enough for the samples, and each quantile is one model to fit
+        self.quantiles = sorted({*fan, 0.25, 0.5, 0.75})
         self.model = None
         self.fit_key = None
         self._last: tuple | None = None  # (panel, start, Forecasts) of the last data forecast
@@ -261,26 +261,23 @@ class ResidualForecasts:
         return actual, pred
 
     def sample_series(self, fc: Forecasts) -> list:
-        """Sampled forecasts (``anomaly.residual.num_samples`` per period) in residual units, drawn
-        from the quantiles by Darts' quantile-regression sampler (seeded)."""
+        """Forecast samples (``anomaly.residual.num_samples`` per period) in residual units: the
+        forecast's quantile function, linear between the model's quantiles and flat beyond them, at
+        the stratified levels ``(k + 1/2) / n``. Stratified rather than random draws, so that a
+        period's samples are the same whichever periods are scored with it (the daily monitor
+        scores a day alone) and need no generator state."""
         if fc.samples is not None:
             return fc.samples
         from darts import TimeSeries
-        from darts.utils.likelihood_models.sklearn import QuantileRegression
 
         n = self.cfg.residual.num_samples
-        sampler = QuantileRegression(n_outputs=1, quantiles=self.quantiles)
-        flat = np.concatenate([q / u for q, u in zip(fc.quantiles, self.units(fc), strict=True)] or [np.zeros((0, 1))])
-        draws = np.empty((len(flat), n))
-        # Darts' sampler draws from numpy's global generator: seed it, then restore it
-        state = np.random.get_state()  # noqa: NPY002
-        np.random.seed(self.cfg.seed)  # noqa: NPY002
-        try:
-            for i in range(0, len(flat), SAMPLE_BLOCK):
-                block = np.repeat(flat[i:i + SAMPLE_BLOCK], n, axis=0)[:, None, None, :]
-                draws[i:i + SAMPLE_BLOCK] = sampler.sample(block).reshape(-1, n)
-        finally:
-            np.random.set_state(state)  # noqa: NPY002
+        levels = (np.arange(n) + 0.5) / n
+        known = np.asarray(self.quantiles)
+        right = np.clip(np.searchsorted(known, levels, side="right"), 1, len(known) - 1)
+        weight = np.clip((levels - known[right - 1]) / (known[right] - known[right - 1]), 0.0, 1.0)
+        flat = np.concatenate([q / u for q, u in zip(fc.quantiles, self.units(fc), strict=True)]
+                              or [np.zeros((0, len(known)))])
+        draws = flat[:, right - 1] + (flat[:, right] - flat[:, right - 1]) * weight
         bounds = np.cumsum([len(t) for t in fc.times])[:-1]
         fc.samples = [TimeSeries(times=t, values=d[:, None, :], copy=False)
                       for t, d in zip(fc.times, np.split(draws, bounds), strict=True)]

@@ -77,7 +77,7 @@ class NeighboursConfig:
     """PyOD ``KNN`` (distance to the k-th neighbour) and ``LOF`` (local outlier factor)."""
 
     n_neighbors: int = 20
-    max_rows: int = 20_000  # fitted on a seeded sample of this many rows beyond this size
+    max_rows: int = 5_000  # fitted on a seeded sample of this many rows beyond this size
 
 
 @dataclass
@@ -103,7 +103,7 @@ class AutoEncoderConfig:
     epochs: int = 10
     batch_size: int = 1024
     learning_rate: float = 1e-3
-    max_rows: int = 100_000
+    max_rows: int = 50_000
     accelerator: Accelerator = Accelerator.auto  # a GPU where torch sees one, as the forecasters
 
 
@@ -144,6 +144,7 @@ class IncidentConfig:
     """Alerts grouped into incidents: one per series and run of flagged periods."""
 
     max_gap: int = 1  # flagged periods this far apart belong to one incident
+    grace: int = 1  # periods after an event's end in which an alert still counts as catching it
     top: int = 20  # incidents shown in the report's table
     plots: int = 4  # incidents plotted
 
@@ -154,7 +155,9 @@ class AnomalyConfig:
         "iforest", "knn", "lof", "ecod", "copod", "hbos", "ocsvm", "autoencoder",
         "residual_norm", "residual_nll", "residual_pyod", "ensemble",
     ])
-    recommended: str = "ensemble"  # the detector whose incidents are the alerts (one of `detectors`)
+    # the detector whose incidents are the alerts: one of `detectors`, or auto: with labels, the combination
+    # chosen on the calibration window (workbench.anomaly.combine), without them the ensemble
+    recommended: str = "auto"
     contamination: float = 0.005  # PyOD's `contamination` (its own labels_ and threshold_)
     window: int = 28  # periods of the rolling statistics of the features
     top_k: int = 100  # precision@k: the k highest scores of the evaluation periods

@@ -71,8 +71,9 @@ def hold_out(panel: DemandPanel, forecasts: pl.DataFrame, cfg) -> HoldOut:
     ids = forecasts.select(keys).unique()  # a series that had not started at the origin has none
     econ, defaulted = series_economics(panel, cutoff, cfg)
     econ = econ.join(ids, on=keys, how="semi").sort(keys)
-    actual_src = panel.truth if panel.truth is not None else panel.demand
-    actual_col = "true_demand" if panel.truth is not None else DEMAND
+    known = panel.truth is not None and "true_demand" in panel.truth.columns
+    actual_src = panel.truth if known else panel.demand
+    actual_col = "true_demand" if known else DEMAND
     window = actual_src.filter(pl.col(DATE).is_in(dates.implode())).select([*keys, DATE, actual_col])
     demand = matrix(window.join(ids, on=keys, how="semi"), keys, actual_col)
     start = None
