@@ -14,7 +14,7 @@ UV_VERSION  := 0.13.9
 ARGS   ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help setup lock report quick test lint lab benchmark benchmark-forecast benchmark-threads benchmark-inventory benchmark-games clean
+.PHONY: help setup lock report quick test lint lab monitor benchmark benchmark-forecast benchmark-threads benchmark-inventory benchmark-games benchmark-anomaly clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -58,6 +58,10 @@ LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root,)
 lab: $(STAMP) ## Open JupyterLab on notebooks/ with the workbench kernel
 	$(VENV)/bin/jupyter lab notebooks $(LAB_ARGS)
 
+monitor: $(STAMP) ## Score new periods with a run's detectors: make monitor RUN=reports/default/<run-id> NEW=new_days.csv
+	@test -n "$(RUN)" -a -n "$(NEW)" || { echo "usage: make monitor RUN=reports/<experiment>/<run-id> NEW=<new periods .csv or .parquet>"; exit 2; }
+	$(PY) -m workbench.monitor --run "$(RUN)" --new "$(NEW)"
+
 benchmark: $(STAMP) ## Time the generator and the loaders on real and full-size data (prints tables)
 	$(PY) benchmarks/bench_generator.py
 	$(PY) benchmarks/bench_loaders.py
@@ -75,6 +79,9 @@ benchmark-inventory: $(STAMP) ## The 10,000-item replenishment LP (cvxpy against
 
 benchmark-games: $(STAMP) ## The four-tier beer game at 2,000 and 20,000 Monte Carlo paths: time, memory, ratios against Chen et al.'s bounds
 	$(PY) benchmarks/bench_bullwhip.py
+
+benchmark-anomaly: $(STAMP) ## The detectors per anomaly type on the default shop and injected Walmart; the monitor on 30,000 series
+	$(PY) benchmarks/bench_anomaly.py
 
 clean: ## Remove caches and the virtual environment (keeps reports/)
 	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info

@@ -58,7 +58,7 @@ def test_quick_is_tiny_and_default_is_the_report():
         ("forecast.horizon=abc", "horizon=abc"),
         ("inventory.no_such_field=1", "no_such_field"),
         ("data=nonexistent", "nonexistent"),
-        ("anomaly.contamination=[1,2]", "contamination"),
+        ("anomaly.threshold.contamination=[1,2]", "contamination"),
         ("data.validation.negative_demand=ignore", "negative_demand"),
         # closed choices
         ("forecast.deep.accelerator=tpu", "forecast.deep.accelerator"),
@@ -152,7 +152,7 @@ def test_wrong_enum_value_lists_the_choices():
     (["inventory.lp.solver=CLARABEL"], "inventory.lp.solver=CLARABEL does not solve mixed-integer programs"),
     (["inventory.lp.solver=GUROBI", "inventory.lp.mip=false"], "inventory.lp.solver=GUROBI is not installed"),
     (["anomaly.knn.n_neighbors=0"], "anomaly.knn.n_neighbors=0; expected 1 or more"),
-    (["anomaly.contamination=0.7"], r"anomaly.contamination=0.7; expected a share in \(0, 0.5\]"),
+    (["anomaly.threshold.contamination=0.7"], r"anomaly.threshold.contamination=0.7; expected a share in \(0, 0.5\]"),
     (["experiment.notebooks=[01_data,09_nothing]"], "09_nothing.ipynb does not exist"),
 ])
 def test_rules_between_fields_are_checked_once_before_a_run(quick, overrides, message):

@@ -126,8 +126,6 @@ def check_anomaly(an: AnomalyConfig) -> None:
     unknown = [t for t in an.inject.types if t not in TYPES]
     if unknown:
         raise SettingError(f"anomaly.inject.types: unknown anomaly type(s) {unknown}; expected some of {list(TYPES)}")
-    if not 0 < an.contamination <= 0.5:
-        raise SettingError(f"anomaly.contamination={an.contamination}; expected a share in (0, 0.5]")
     if not 0 < an.threshold.contamination <= 0.5:
         raise SettingError(f"anomaly.threshold.contamination={an.threshold.contamination}; expected a share in (0, 0.5]")
     if not 0.5 <= an.threshold.quantile < 1:
@@ -139,16 +137,17 @@ def check_anomaly(an: AnomalyConfig) -> None:
     if an.inject.per_1000 < 0:
         raise SettingError(f"anomaly.inject.per_1000={an.inject.per_1000}; expected 0 or more")
     fan = list(an.residual.fan)
-    if not (len(fan) == 2 and 0 < fan[0] < fan[1] < 1):
-        raise SettingError(f"anomaly.residual.fan={list(an.residual.fan)}; expected two quantiles, low < high, in (0, 1)")
+    if not (len(fan) == 2 and 0 < fan[0] < 0.5 < fan[1] < 1):
+        raise SettingError(f"anomaly.residual.fan={fan}; expected two quantiles, one below 0.5 and one above")
     for setting, value, least in (
         ("anomaly.window", an.window, 2), ("anomaly.top_k", an.top_k, 1), ("anomaly.split.calibration", an.split.calibration, 1),
         ("anomaly.knn.n_neighbors", an.knn.n_neighbors, 1), ("anomaly.knn.max_rows", an.knn.max_rows, 2),
         ("anomaly.lof.n_neighbors", an.lof.n_neighbors, 1), ("anomaly.lof.max_rows", an.lof.max_rows, 2),
         ("anomaly.iforest.n_estimators", an.iforest.n_estimators, 1), ("anomaly.ocsvm.max_rows", an.ocsvm.max_rows, 2),
         ("anomaly.hbos.n_bins", an.hbos.n_bins, 2), ("anomaly.autoencoder.epochs", an.autoencoder.epochs, 1),
-        ("anomaly.residual.num_samples", an.residual.num_samples, 1), ("anomaly.residual.window", an.residual.window, 1),
+        ("anomaly.residual.num_samples", an.residual.num_samples, 2), ("anomaly.residual.window", an.residual.window, 1),
         ("anomaly.residual.pyod_window", an.residual.pyod_window, 1), ("anomaly.incidents.max_gap", an.incidents.max_gap, 1),
+        ("anomaly.incidents.grace", an.incidents.grace, 0),
     ):
         _at_least(value, least, setting)
 

@@ -13,9 +13,11 @@ incidents and appends them. A malformed increment stops it with exit code 2 and 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -24,11 +26,16 @@ import polars as pl
 from workbench.anomaly.monitor_state import (
     IncrementError,
     append_log,
+    commit_state,
+    continue_incidents,
     increment_name,
+    open_incidents,
     read_increment,
-    save_state,
+    recover_state,
+    stage_state,
     tail_of,
 )
+from workbench.data.contracts import period
 from workbench.data.panel import DATE, DemandPanel
 
 DETECTORS_DIR = "artifacts/anomaly/detectors"  # the run's fitted detector set
@@ -45,8 +52,9 @@ class MonitorResult:
 
 
 def start_state(run_dir: Path, monitor_dir: Path) -> Path:
-    """The monitor's state folder, made from the run's tail on first use."""
+    """The monitor's state folder, made from the run's tail on first use, recovered after a crash."""
     state = monitor_dir / "state"
+    recover_state(state, monitor_dir)
     if not state.exists():
         source = run_dir / TAIL_DIR
         if not (source / "panel.json").exists():
@@ -56,21 +64,44 @@ def start_state(run_dir: Path, monitor_dir: Path) -> Path:
     return state
 
 
+@contextmanager
+def locked(monitor_dir: Path):
+    """One monitor at a time per folder: ``monitor.lock`` is made exclusively and removed at the end."""
+    monitor_dir.mkdir(parents=True, exist_ok=True)
+    lock = monitor_dir / "monitor.lock"
+    try:
+        fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+    except FileExistsError:
+        raise IncrementError(f"{lock} exists: another monitor is running on {monitor_dir} (if none is, one was"
+                             " killed: remove the file)") from None
+    try:
+        os.write(fd, str(os.getpid()).encode())
+        os.close(fd)
+        yield
+    finally:
+        lock.unlink(missing_ok=True)
+
+
 def monitor(run_dir: str | Path, increment: str | Path, monitor_dir: str | Path | None = None) -> MonitorResult:
     """Score ``increment`` (CSV or parquet of the panel's columns) with the detector set of ``run_dir``."""
+    run_dir = Path(run_dir)
+    monitor_dir = Path(monitor_dir) if monitor_dir is not None else run_dir / "monitor"
+    with locked(monitor_dir):
+        return _monitor(run_dir, Path(increment), monitor_dir)
+
+
+def _monitor(run_dir: Path, increment: Path, monitor_dir: Path) -> MonitorResult:
     from workbench.anomaly.detector_set import DetectorSet
     from workbench.anomaly.features import anomaly_data
     from workbench.anomaly.incidents import incidents
     from workbench.anomaly.study import fan, recommended_detector
 
     began = time.perf_counter()
-    run_dir = Path(run_dir)
-    monitor_dir = Path(monitor_dir) if monitor_dir is not None else run_dir / "monitor"
     detectors = DetectorSet.load(run_dir / DETECTORS_DIR)
     state = start_state(run_dir, monitor_dir)
     tail = DemandPanel.load(state)
     new = read_increment(increment, tail)
-    first = new.get_column(DATE).min()
+    first, last = new.get_column(DATE).min(), new.get_column(DATE).max()
     panel = replace(tail, demand=pl.concat([tail.demand, new]).sort([*tail.keys, DATE]))
     data = anomaly_data(panel, detectors.cfg, start=first)
     keys = list(panel.keys)
@@ -79,9 +110,16 @@ def monitor(run_dir: str | Path, increment: str | Path, monitor_dir: str | Path 
     flags = detectors.flags(scores)
     cfg = detectors.cfg
     found = incidents(data.rows.filter(scored), scores, flags, recommended_detector(detectors), keys,
-                      evidence=fan(detectors, data, scored.to_numpy()), max_gap=cfg.incidents.max_gap, frequency=panel.frequency)
-    append_log(monitor_dir, increment_name(new), found, scores)
-    save_state(tail_of(panel, detectors.history_needed()), state)
+                      evidence=fan(detectors, data, scored.to_numpy()), max_gap=cfg.incidents.max_gap,
+                      frequency=panel.frequency)
+    found, still_open = continue_incidents(found, open_incidents(state, tail), keys, period(panel),
+                                           cfg.incidents.max_gap, last)
+    # the next state is staged before the log is written and swapped in after: a crash in between is
+    # finished or undone by recover_state on the next call
+    name = increment_name(new)
+    stage_state(tail_of(panel, detectors.history_needed()), still_open, name, state)
+    append_log(monitor_dir, name, found, scores)
+    commit_state(state)
     return MonitorResult(scores, flags, found, new.height, time.perf_counter() - began)
 
 
@@ -93,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         res = monitor(args.run, args.new, args.monitor)
-    except (IncrementError, FileNotFoundError) as err:
+    except (ValueError, FileNotFoundError) as err:  # IncrementError is a ValueError
         print(f"workbench.monitor: {err}", file=sys.stderr)
         return 2
     where = Path(args.monitor) if args.monitor else Path(args.run) / "monitor"

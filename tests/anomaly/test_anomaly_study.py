@@ -7,7 +7,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from workbench.anomaly.monitor_state import save_state, tail_of
+from workbench.anomaly.monitor_state import recover_state, save_state, tail_of
 from workbench.anomaly.study import has_labels, run_study, save_study
 from workbench.anomaly.summary import (
     HEADLINE,
@@ -122,3 +122,34 @@ def test_the_headline(studied):
     assert logged.values["members"] == study.combination.members
     targets = against_targets({"event_recall": 0.95, "incidents_per_1000": 6.0, "delay_median": 1.0})
     assert targets["met"].to_list() == ["yes", "no", "yes"]
+
+
+def test_incidents_go_on_across_increments_and_a_crash_is_recovered(studied, tmp_path):
+    study, cfg = studied
+    run = Run(cfg, tmp_path / "run")
+    save_study(study, run)
+    panel, keys = study.panel, study.keys
+    last = panel.demand[DATE].max()
+    days = [last - timedelta(days=k) for k in (3, 2, 1, 0)]
+    folder = tmp_path / "monitor"
+    save_state(tail_of(replace(panel, demand=panel.demand.filter(pl.col(DATE) < days[0])),
+                       study.detectors.history_needed()), folder / "state")
+    parts = []
+    for k, day in enumerate(days):
+        path = tmp_path / f"day{k}.csv"
+        panel.demand.filter(pl.col(DATE) == day).write_csv(path)
+        parts.append(monitor(run.dir, path, folder).incidents)
+    log = pl.read_csv(folder / "alerts.csv")
+    assert log.height == sum(p.height for p in parts) and log["incident_id"].n_unique() <= log.height
+    # a series flagged on consecutive days: the later day's incident continues the earlier one
+    flagged = study.flags.filter(pl.col(DATE).is_in(days)).filter(pl.col("recommended"))
+    runs = flagged.group_by(keys).agg(pl.col(DATE).sort()).filter(pl.col(DATE).list.len() > 1)
+    for row in runs.iter_rows(named=True):
+        ids = log.filter(pl.all_horizontal([pl.col(k) == row[k] for k in keys]))["incident_id"]
+        consecutive = all((b - a).days == 1 for a, b in zip(row[DATE], row[DATE][1:], strict=False))
+        assert not consecutive or ids.n_unique() == 1, (row, ids.to_list())
+    # a crash after the log but before the state swap: the next call finishes the swap
+    assert not (folder / "state.new").exists() and not (folder / "monitor.lock").exists()
+    (folder / "state").rename(folder / "state.new")
+    recover_state(folder / "state", folder)
+    assert (folder / "state" / "panel.json").exists() and not (folder / "state.new").exists()

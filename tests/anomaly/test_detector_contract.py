@@ -120,7 +120,7 @@ def test_tail_detectors_score_a_row_as_pyod_scores_it_alone(name):
 
     rng = np.random.default_rng(3)
     train, new = rng.normal(size=(500, 3)), rng.normal(size=(6, 3)) * 3
-    det = DETECTORS[name](SimpleNamespace(contamination=0.05, seed=0, **{name: None}))
+    det = DETECTORS[name](SimpleNamespace(threshold=SimpleNamespace(contamination=0.05), seed=0, **{name: None}))
     det.model = det.build().fit(train)
     det.sorted, det.skew_sign = np.sort(train, axis=0), np.sign(skew(train, axis=0))
     alone = np.array([det.model.decision_function(row[None, :])[0] for row in new])

@@ -99,6 +99,7 @@ class TailDetector(PyODDetector):
         train = np.asarray(self.model.X_train, dtype=float)
         self.sorted = np.sort(train, axis=0)
         self.skew_sign = np.sign(skew(train, axis=0))
+        del self.model.X_train  # the sorted copy is all the scores need: one copy in memory and on disk
         return self
 
     def decide(self, X: np.ndarray) -> np.ndarray:
@@ -125,7 +126,7 @@ class IForestDetector(PyODDetector):
     def build(self):
         from pyod.models.iforest import IForest
 
-        return IForest(n_estimators=self.settings.n_estimators, contamination=self.cfg.contamination,
+        return IForest(n_estimators=self.settings.n_estimators, contamination=self.cfg.threshold.contamination,
                        random_state=self.cfg.seed, n_jobs=1)
 
 
@@ -138,7 +139,7 @@ class KNNDetector(PyODDetector):
     def build(self):
         from pyod.models.knn import KNN
 
-        return KNN(n_neighbors=self.settings.n_neighbors, contamination=self.cfg.contamination, method="largest")
+        return KNN(n_neighbors=self.settings.n_neighbors, contamination=self.cfg.threshold.contamination, method="largest")
 
 
 @register_detector("lof")
@@ -150,7 +151,7 @@ class LOFDetector(PyODDetector):
     def build(self):
         from pyod.models.lof import LOF
 
-        return LOF(n_neighbors=self.settings.n_neighbors, contamination=self.cfg.contamination, novelty=True)
+        return LOF(n_neighbors=self.settings.n_neighbors, contamination=self.cfg.threshold.contamination, novelty=True)
 
 
 @register_detector("ecod")
@@ -166,7 +167,7 @@ class ECODDetector(TailDetector):
     def build(self):
         from pyod.models.ecod import ECOD
 
-        return ECOD(contamination=self.cfg.contamination)
+        return ECOD(contamination=self.cfg.threshold.contamination)
 
 
 @register_detector("copod")
@@ -182,7 +183,7 @@ class COPODDetector(TailDetector):
     def build(self):
         from pyod.models.copod import COPOD
 
-        return COPOD(contamination=self.cfg.contamination)
+        return COPOD(contamination=self.cfg.threshold.contamination)
 
 
 @register_detector("hbos")
@@ -194,7 +195,7 @@ class HBOSDetector(PyODDetector):
     def build(self):
         from pyod.models.hbos import HBOS
 
-        return HBOS(n_bins=self.settings.n_bins, contamination=self.cfg.contamination)
+        return HBOS(n_bins=self.settings.n_bins, contamination=self.cfg.threshold.contamination)
 
 
 @register_detector("ocsvm")
@@ -206,7 +207,7 @@ class OCSVMDetector(PyODDetector):
     def build(self):
         from pyod.models.ocsvm import OCSVM
 
-        return OCSVM(nu=self.settings.nu, contamination=self.cfg.contamination)
+        return OCSVM(nu=self.settings.nu, contamination=self.cfg.threshold.contamination)
 
 
 def torch_device(accelerator: str) -> str:
@@ -235,7 +236,7 @@ class AutoEncoderDetector(PyODDetector):
         # PyOD drops the last partial batch: fewer rows than a batch would train on nothing
         batch = min(s.batch_size, self.n_train)
         return AutoEncoder(hidden_neuron_list=list(s.hidden), epoch_num=s.epochs, batch_size=batch, lr=s.learning_rate,
-                           contamination=self.cfg.contamination, device=torch_device(s.accelerator),
+                           contamination=self.cfg.threshold.contamination, device=torch_device(s.accelerator),
                            random_state=self.cfg.seed, verbose=0)
 
     def __getstate__(self) -> dict:

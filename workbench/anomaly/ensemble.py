@@ -18,12 +18,23 @@ from workbench.anomaly.base import DETECTORS, AnomalyData, Detector, register_de
 
 
 def ecdf(reference: np.ndarray, scores: np.ndarray) -> np.ndarray:
-    """Share of ``reference`` (sorted) at or below each score; NaN stays NaN.
+    """Share of ``reference`` (sorted) at or below each score; NaN stays NaN. Beyond the reference's
+    largest score the rank goes on growing with the score, ``1 + (score - max) / (max - median)``:
+    the rows beyond anything the fit window saw (the anomalies, mostly) stay ordered instead of
+    tying at 1, so a threshold can still pick the most unusual of them.
 
-    >>> ecdf(np.array([1.0, 2.0, 3.0, 4.0]), np.array([0.5, 2.0, 9.0, np.nan]))
-    array([0. , 0.5, 1. , nan])
+    >>> ecdf(np.array([1.0, 2.0, 3.0, 4.0]), np.array([0.5, 2.0, 4.0, 6.0, np.nan]))
+    array([0. , 0.5, 1. , 3. , nan])
     """
+    scores = np.asarray(scores, dtype=float)
     out = np.searchsorted(reference, scores, side="right") / max(len(reference), 1)
+    if len(reference):
+        top = reference[-1]
+        spread = top - reference[len(reference) // 2]
+        if not spread > 0:  # half the reference at its top: the whole range, else the score's own size
+            spread = max(top - reference[0], abs(top), 1e-12)
+        beyond = scores > top
+        out[beyond] = 1.0 + (scores[beyond] - top) / spread
     return np.where(np.isnan(scores), np.nan, out)
 
 

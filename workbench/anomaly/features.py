@@ -19,9 +19,10 @@ those the panel's columns support are made:
   hand unchanged although sales happened and nothing was received, or the same non-zero sales
   figure again (a frozen feed).
 
-Rolling statistics read the ``window`` periods before each period and skip closed periods
-(``closed`` = 1, a known, scheduled non-event): those rows are ``context``, never scored, and
-their values take no part in any statistic. Runs are capped at ``window`` periods, so the
+Rolling statistics read the ``window`` periods before each period, closed periods (``closed`` =
+1, a known, scheduled non-event) counting as missing values that take no part in any statistic.
+Closed periods and the first open period after a closure (the re-opening rush, as scheduled as
+the closure) are ``context``: never scored. Runs are capped at ``window`` periods, so the
 features of a period depend on at most :func:`history_needed` periods before it: the daily
 monitor computes the newest periods from that tail alone and gets the batch's numbers.
 
@@ -160,8 +161,11 @@ def stock_sales_features(panel: DemandPanel, window: int = 28) -> pl.DataFrame:
     exprs["frozen_run"] = pl.col("frozen_run")
 
     feats = [f for f in FEATURES if f in exprs]
-    # scored: open, with the rolling statistics of a full warm-up behind it
-    scored = pl.col("_open") & pl.col("median").is_not_null() & pl.col("_mad").is_not_null()
+    # context: closed, or the first open period after a closure (the re-opening rush is as scheduled
+    # as the closure); scored: not context, with the rolling statistics of a full warm-up behind it
+    reopening = pl.col("_open") & (~pl.col("_open")).shift(1).over(keys).fill_null(False)
+    df = df.with_columns((~pl.col("_open") | reopening).alias(CONTEXT))
+    scored = ~pl.col(CONTEXT) & pl.col("median").is_not_null() & pl.col("_mad").is_not_null()
     df = df.with_columns(
         pl.when(scored).then(exprs[f].cast(pl.Float64).fill_nan(None).fill_null(0.0)).alias(f) for f in feats
     ).with_columns(
@@ -169,7 +173,7 @@ def stock_sales_features(panel: DemandPanel, window: int = 28) -> pl.DataFrame:
         pl.when(pl.col(f).is_infinite()).then(0.0).otherwise(pl.col(f)).alias(f) for f in feats
     )
     quoted = [c for c in QUOTED if c in df.columns and c not in feats]
-    return df.select([*keys, DATE, *feats, *quoted, (~pl.col("_open")).alias(CONTEXT)])
+    return df.select([*keys, DATE, *feats, *quoted, CONTEXT])
 
 
 def feature_names(rows: pl.DataFrame) -> list[str]:

@@ -92,7 +92,7 @@ SIGNALS: tuple[Signal, ...] = (
             "a price of {price:money}, far from its usual level", "a price far from its usual level")),
     Signal("frozen_run", "frozen_feed", None, 2.0, ("the same value recorded {frozen_run:periods} in a row",)),
     Signal("level_change", "level_shift", "level_shift", 3.0,
-           ("sales moved to about {level} a {period} from a usual {median}",
+           ("sales moved to about {recent} a {period} from a usual {median}",
             "sales moved to a new level from a usual {median}", "sales moved to a new level")),
 )
 SALES_SIGNALS = ("sales_z", "ledger_gap")  # the features of recorded sales, refined by the sales feeds

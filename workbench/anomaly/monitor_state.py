@@ -14,6 +14,7 @@ exists already is an error, never overwritten.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from dataclasses import replace
@@ -36,22 +37,88 @@ def tail_of(panel: DemandPanel, periods: int) -> DemandPanel:
     return replace(panel, demand=panel.demand.filter(pl.col(DATE) >= first), truth=None)
 
 
-def save_state(tail: DemandPanel, folder: Path) -> None:
-    """Write the tail to ``folder`` atomically: a crash leaves the old state or the new one, whole."""
-    folder = Path(folder)
-    fresh = folder.with_name(folder.name + ".new")
+OPEN = "open_incidents.parquet"  # per series, the incident that may go on in the next increment
+STATE = "state.json"  # the increment the state was rolled forward by
+
+
+def stage_state(tail: DemandPanel, open_incidents: pl.DataFrame, name: str, folder: Path) -> Path:
+    """Write the next state (the tail, the open incidents, the increment's name) next to ``folder``,
+    as ``<folder>.new``; :func:`commit_state` swaps it in once the increment is logged."""
+    fresh = Path(folder).with_name(Path(folder).name + ".new")
     if fresh.exists():
         shutil.rmtree(fresh)
     tail.save(fresh)
-    if folder.exists():
-        old = folder.with_name(folder.name + ".old")
-        if old.exists():
-            shutil.rmtree(old)
-        os.replace(folder, old)
-        os.replace(fresh, folder)
+    open_incidents.write_parquet(fresh / OPEN)
+    (fresh / STATE).write_text(json.dumps({"last_logged": name}))
+    return fresh
+
+
+def commit_state(folder: Path) -> None:
+    """Swap ``<folder>.new`` in for ``folder``; a crash leaves one whole state (see :func:`recover_state`)."""
+    folder = Path(folder)
+    fresh, old = folder.with_name(folder.name + ".new"), folder.with_name(folder.name + ".old")
+    if old.exists():
         shutil.rmtree(old)
-    else:
-        os.replace(fresh, folder)
+    if folder.exists():
+        os.replace(folder, old)
+    os.replace(fresh, folder)
+    if old.exists():
+        shutil.rmtree(old)
+
+
+def no_incidents(tail: DemandPanel) -> pl.DataFrame:
+    """An empty table of open incidents for the tail's series."""
+    return pl.DataFrame(schema={**{k: tail.demand.schema[k] for k in tail.keys}, "start": pl.Date, "end": pl.Date})
+
+
+def save_state(tail: DemandPanel, folder: Path) -> None:
+    """Write a first state to ``folder`` at once: the tail, no open incident."""
+    stage_state(tail, no_incidents(tail), "", folder)
+    commit_state(folder)
+
+
+def recover_state(folder: Path, log: Path) -> None:
+    """Finish or undo what a crashed monitor left: a staged state whose increment was logged is
+    swapped in, one whose increment was not is dropped; a state moved aside is put back."""
+    folder = Path(folder)
+    fresh, old = folder.with_name(folder.name + ".new"), folder.with_name(folder.name + ".old")
+    if not folder.exists() and old.exists():
+        os.replace(old, folder)
+    if fresh.exists():
+        name = json.loads((fresh / STATE).read_text())["last_logged"] if (fresh / STATE).exists() else None
+        if name and (Path(log) / "alerts" / f"{name}.parquet").exists():
+            commit_state(folder)
+        else:
+            shutil.rmtree(fresh)
+
+
+def open_incidents(folder: Path, tail: DemandPanel) -> pl.DataFrame:
+    """The state's open incidents: keys, ``start`` and ``end`` (the last flagged date); none in a
+    state copied from a run."""
+    path = Path(folder) / OPEN
+    return pl.read_parquet(path) if path.exists() else no_incidents(tail)
+
+
+def continue_incidents(found: pl.DataFrame, still_open: pl.DataFrame, keys: list[str], step: timedelta,
+                       max_gap: int, last: date) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Join the increment's incidents to the ones the previous increments left open: an incident
+    that starts at most ``max_gap`` periods after its series' open one ended continues it (its
+    ``start`` becomes the open one's, ``continues`` is true), as the batch run would have grouped
+    them. Returns the incidents with an ``incident_id`` (series and start, unique in the log) and
+    the incidents still open after ``last``, the increment's last date."""
+    prev = still_open.rename({"start": "_open_start", "end": "_open_end"})
+    joined = found.join(prev, on=keys, how="left")
+    near = (pl.col("start") - pl.col("_open_end")) <= step * max_gap
+    goes_on = pl.col("_open_end").is_not_null() & near & (pl.col("start") == pl.col("start").min().over(keys))
+    out = joined.with_columns(goes_on.alias("continues")).with_columns(
+        pl.when("continues").then(pl.col("_open_start")).otherwise(pl.col("start")).alias("start"),
+    ).drop("_open_start", "_open_end")
+    out = out.with_columns(pl.concat_str([*[pl.col(k).cast(pl.String) for k in keys],
+                                          pl.col("start").cast(pl.String)], separator="/").alias("incident_id"))
+    latest = out.sort("end").group_by(keys, maintain_order=True).last().select(*keys, "start", "end")
+    merged = pl.concat([still_open.join(latest.select(keys), on=keys, how="anti"), latest], how="vertical_relaxed")
+    # an incident can go on while the next period is at most max_gap periods after its last flag
+    return out, merged.filter(last + step - pl.col("end") <= step * max_gap)
 
 
 def _read(path: Path) -> pl.DataFrame:

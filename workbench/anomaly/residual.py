@@ -136,7 +136,12 @@ class ResidualForecasts:
         forecaster = make_forecaster(name, replace(self.forecast_cfg, quantiles=self.quantiles))
         if not isinstance(forecaster, GlobalDarts):
             raise ValueError(f"anomaly.residual.model={name}: a per-series model; expected a global model of the"
-                             " forecasting registry with quantiles (lightgbm, or a torch model such as tide)")
+                             " forecasting registry with quantiles (lightgbm)")
+        if forecaster.scale_covariates:
+            # its covariates are scaled over all the periods it is given: the evaluation periods in the
+            # batch, the tail in the daily monitor; the scores would read the future and differ
+            raise ValueError(f"anomaly.residual.model={name} scales its covariates over the whole panel; expected"
+                             " a model that reads them as they are (lightgbm)")
         return forecaster
 
     def fit(self, data: AnomalyData, fit_rows: np.ndarray) -> None:
@@ -399,7 +404,7 @@ class ResidualPyOD(ResidualDetector):
             raise ValueError(f"no series has {window} forecast periods in the fit window"
                              " (anomaly.residual.pyod_window); lengthen the fit window or shorten the window")
         model = SampledKNN(max_rows=self.cfg.knn.max_rows, seed=self.cfg.seed, n_neighbors=self.cfg.knn.n_neighbors,
-                           contamination=self.cfg.contamination)
+                           contamination=self.cfg.threshold.contamination)
         self.scorer = PyODScorer(model, window=window, window_agg=False, diff_fn=metrics.err)
         self.scorer.fit_from_prediction([a for a, _ in pairs], [p for _, p in pairs])
 

@@ -5,8 +5,9 @@
 2. Features and the split of the dates (:mod:`~workbench.anomaly.split`): fit, calibration, evaluation.
 3. The detector set (:class:`~workbench.anomaly.detector_set.DetectorSet`) fitted on the fit
    window, thresholds on the calibration window, scores and flags for every period.
-4. With labels: every detector scored on the evaluation periods, overall and per type, and the
-   combination of detectors chosen on the calibration window (:func:`~workbench.anomaly.evaluate.recommend`).
+4. With labels: the combination of detectors chosen on the calibration window
+   (:func:`~workbench.anomaly.combine.select_combination`), and every detector scored on the
+   evaluation periods, overall and per type.
 5. The recommended detector's incidents on the evaluation periods, with evidence and actions.
 
 :func:`save_study` writes what the run keeps: the scores, the incidents (``alerts``), the
@@ -43,6 +44,7 @@ def has_labels(panel: DemandPanel) -> bool:
 @dataclass
 class Labels:
     panel: DemandPanel  # the panel the detectors see (with the injected faults, if any)
+    original: DemandPanel  # the data as it came (the daily monitor's history starts from it)
     injected: pl.DataFrame | None  # one row per injected event; None: the data's own labels or none
     skipped: dict[str, str] = field(default_factory=dict)  # injected types the data cannot carry, and why
 
@@ -51,11 +53,11 @@ def labelled_panel(panel: DemandPanel, cfg) -> Labels:
     """The panel with labels: injected where ``anomaly.inject.mode`` says (``auto``: data without labels)."""
     mode = InjectMode(cfg.inject.mode)
     if mode == InjectMode.off or (mode == InjectMode.auto and has_labels(panel)) or not cfg.inject.types:
-        return Labels(panel, None)
+        return Labels(panel, panel, None)
     from workbench.data.inject import inject_anomalies
 
     made = inject_anomalies(panel, cfg.inject, cfg.window)
-    return Labels(made.panel, made.events, dict(made.skipped))
+    return Labels(made.panel, panel, made.events, dict(made.skipped))
 
 
 @dataclass
@@ -69,6 +71,7 @@ class AnomalyStudy:
     evaluation_rows: np.ndarray  # the periods after the calibration window
     evaluation: Evaluation | None  # None: no labels
     combination: Combination | None  # the recommended combination (None: no labels)
+    note: str | None  # why there is no combination, where labels exist
     recommended: str  # the detector whose incidents are the alerts
     incidents: pl.DataFrame  # the recommended detector's, on the evaluation periods
     seconds: dict[str, float]
@@ -100,11 +103,16 @@ def run_study(panel: DemandPanel, cfg, forecast_cfg) -> AnomalyStudy:
     t0 = time.perf_counter()
     keys = list(labels.panel.keys)
     labelled = has_labels(labels.panel)
-    combination = None
+    combination, note = None, None
     if labelled and cfg.recommended == "auto":
-        combination = select_combination(detectors.score(data), labels.panel.truth, keys, fit_rows, cal_rows, cfg,
-                                         candidates=list(cfg.detectors))
-        detectors.add_combination(RECOMMENDED, combination.members, combination.threshold, fit_rows)
+        # the ensemble is a combination itself: its members are candidates on their own
+        candidates = [d for d in cfg.detectors if d != "ensemble"]
+        try:
+            combination = select_combination(detectors.score(data), labels.panel.truth, keys, fit_rows, cal_rows,
+                                             cfg, candidates=candidates)
+            detectors.add_combination(RECOMMENDED, combination.members, combination.threshold, fit_rows)
+        except ValueError as err:  # no labelled event in the calibration window
+            note = str(err)
     recommended = recommended_detector(detectors)
     scores = detectors.score(data)
     flags = detectors.flags(scores)
@@ -118,7 +126,7 @@ def run_study(panel: DemandPanel, cfg, forecast_cfg) -> AnomalyStudy:
                       evidence=fan(detectors, data, eval_rows),
                       max_gap=cfg.incidents.max_gap, frequency=labels.panel.frequency,
                       truth=labels.panel.truth if has_labels(labels.panel) else None)
-    return AnomalyStudy(labels, split, data, detectors, scores, flags, eval_rows, evaluation, combination,
+    return AnomalyStudy(labels, split, data, detectors, scores, flags, eval_rows, evaluation, combination, note,
                         recommended, found, seconds)
 
 
@@ -143,8 +151,9 @@ def recommended_detector(detectors: DetectorSet) -> str:
 
 
 def save_study(study: AnomalyStudy, run) -> dict[str, str]:
-    """Write the study's tables into the run's artifacts (never over an earlier file) and the fitted
-    detector set with the tail of history the daily monitor starts from; returns what went where."""
+    """Write the study's tables into the run's artifacts and the fitted detector set with the tail of
+    history the daily monitor starts from (the data as it came, without injected faults); returns what
+    went where. The alerts and the detector set refuse to overwrite an earlier run's."""
     from workbench.monitor import DETECTORS_DIR, TAIL_DIR
 
     written = {}
@@ -158,7 +167,7 @@ def save_study(study: AnomalyStudy, run) -> dict[str, str]:
         written["anomaly_detectors"] = str(run.write_table("anomaly_detectors", study.evaluation.detector_table))
         written["anomaly_by_type"] = str(run.write_table("anomaly_by_type", study.evaluation.type_table))
     study.detectors.save(run.dir / DETECTORS_DIR)
-    tail = tail_of(study.panel, study.detectors.history_needed())
+    tail = tail_of(study.labels.original, study.detectors.history_needed())
     tail.save(run.dir / TAIL_DIR)
     written["detectors"] = str(run.dir / DETECTORS_DIR)
     written["tail"] = str(run.dir / TAIL_DIR)

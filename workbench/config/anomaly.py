@@ -158,7 +158,6 @@ class AnomalyConfig:
     # the detector whose incidents are the alerts: one of `detectors`, or auto: with labels, the combination
     # chosen on the calibration window (workbench.anomaly.combine), without them the ensemble
     recommended: str = "auto"
-    contamination: float = 0.005  # PyOD's `contamination` (its own labels_ and threshold_)
     window: int = 28  # periods of the rolling statistics of the features
     top_k: int = 100  # precision@k: the k highest scores of the evaluation periods
     split: SplitConfig = field(default_factory=SplitConfig)
