@@ -8,15 +8,16 @@ import numpy as np
 import polars as pl
 import pytest
 
+from workbench.anomaly.export import template_fields
 from workbench.anomaly.features import (
     CONTEXT,
-    FEATURE_TEXT,
     FEATURES,
     anomaly_data,
     history_needed,
     scored_rows,
     stock_sales_features,
 )
+from workbench.anomaly.incidents import SIGNALS
 from workbench.config import section
 from workbench.data import DemandPanel, load_data
 
@@ -59,8 +60,8 @@ def test_the_panel_supports_every_feature_and_quotes_what_the_reasons_need(label
     assert data.features == list(FEATURES)
     assert data.X.shape == (panel.demand.height, len(FEATURES))
     row = data.rows.filter(pl.Series(scored_rows(data))).row(100, named=True)
-    for feature, text in FEATURE_TEXT.items():
-        assert len(text.format(**row)) > 20, feature
+    for signal in SIGNALS:  # the evidence's fullest wording of each feature finds what it quotes
+        assert template_fields(signal.texts[0]) <= set(row), signal.feature
     # the first periods of a series are history, not scored
     first = data.rows.group_by(KEYS).agg(pl.col("sales_z").head(cfg.window // 2).is_null().all())
     assert first["sales_z"].all()
@@ -148,6 +149,20 @@ def test_closed_days_are_context_and_take_no_part(tiny_panel):
     assert quiet_sundays.filter(open_days).select(FEATURES).equals(wild_sundays.filter(open_days).select(FEATURES))
     data = anomaly_data(closed_on_sundays(tiny_panel, 0.0), type("Cfg", (), {"window": 14})())
     assert not scored_rows(data)[sunday.to_numpy()].any()
+
+
+def test_the_day_after_a_long_closure_is_context(tiny_panel):
+    """A store shut for a week re-opens to a rush that is as scheduled as the closure; a store shut
+    every Sunday re-opens to an ordinary Monday."""
+    first = tiny_panel.dates[150]
+    shut = pl.col("date").is_between(first, first + timedelta(days=6))
+    panel = replace(tiny_panel, demand=tiny_panel.demand.with_columns(
+        shut.cast(pl.Float64).alias("closed"), pl.when(shut).then(0.0).otherwise(pl.col("demand")).alias("demand")))
+    rows = stock_sales_features(panel, window=14)
+    assert rows.filter(pl.col("date") == first + timedelta(days=7))[CONTEXT].all()
+    assert not rows.filter(pl.col("date") == first + timedelta(days=8))[CONTEXT].any()
+    weekly = stock_sales_features(closed_on_sundays(tiny_panel, 0.0), window=14)
+    assert not weekly.filter(pl.col("date").dt.weekday() == 1)[CONTEXT].any()
 
 
 @pytest.mark.parametrize("closed", [False, True])

@@ -9,8 +9,8 @@ Importing the package fills the detector registry: PyOD's detectors
 from workbench.anomaly import detectors, ensemble, residual  # noqa: F401 - the registry's entries
 from workbench.anomaly.base import DETECTORS, AnomalyData, Detector, register_detector
 from workbench.anomaly.detector_set import DetectorSet
-from workbench.anomaly.features import FEATURE_TEXT, anomaly_data
+from workbench.anomaly.features import FEATURES, anomaly_data
 from workbench.anomaly.types import TYPES, AnomalyType
 
-__all__ = ["DETECTORS", "FEATURE_TEXT", "TYPES", "AnomalyData", "AnomalyType", "Detector", "DetectorSet",
+__all__ = ["DETECTORS", "FEATURES", "TYPES", "AnomalyData", "AnomalyType", "Detector", "DetectorSet",
            "anomaly_data", "register_detector"]

@@ -21,12 +21,13 @@ those the panel's columns support are made:
 
 Rolling statistics read the ``window`` periods before each period, closed periods (``closed`` =
 1, a known, scheduled non-event) counting as missing values that take no part in any statistic.
-Closed periods and the first open period after a closure (the re-opening rush, as scheduled as
-the closure) are ``context``: never scored. Runs are capped at ``window`` periods, so the
+Closed periods and the first open period after a closure of two periods or more (the re-opening
+rush, as scheduled as the closure) are ``context``: never scored. Runs are capped at ``window`` periods, so the
 features of a period depend on at most :func:`history_needed` periods before it: the daily
 monitor computes the newest periods from that tail alone and gets the batch's numbers.
 
-The rows also keep the values the alert reasons quote (:data:`FEATURE_TEXT`).
+The rows also keep the values the incidents' evidence quotes (:data:`QUOTED`; the wording is
+:data:`workbench.anomaly.incidents.SIGNALS`).
 """
 
 from __future__ import annotations
@@ -41,17 +42,7 @@ from workbench.data.panel import DATE, DEMAND, DemandPanel
 from workbench.data.schema import CLOSED
 
 # the reasons an alert quotes, one per feature, formatted with the row's values
-FEATURE_TEXT = {
-    "sales_z": "recorded sales of {demand:.0f} are {sales_z:.1f} MADs from the usual {median:.0f}",
-    "level_change": "sales averaged {recent:.0f} lately against the usual {median:.0f} ({level_change:+.1f} MADs)",
-    "stock_gap": "stock moved {gap:+.0f} units more than sales and receipts explain",
-    "stock_drop": "stock fell {drop:.0f}% beyond sales",
-    "ledger_gap": "the ledger shows {demand:.0f} sold, the shop analytics {purchases:.0f}",
-    "dry_run": "{run:.0f} periods without a sale while the books show {stock:.0f} in stock",
-    "price_jump": "the price of {price:.2f} is far from the usual {usual_price:.2f}",
-    "frozen_run": "the recorded value {frozen_value:.0f} has repeated for {frozen_run:.0f} periods while it should move",
-}
-FEATURES = tuple(FEATURE_TEXT)
+FEATURES = ("sales_z", "level_change", "stock_gap", "stock_drop", "ledger_gap", "dry_run", "price_jump", "frozen_run")
 QUOTED = ("demand", "median", "recent", "gap", "drop", "purchases", "run", "stock", "price", "usual_price",
           "frozen_value")
 CONTEXT = "context"
@@ -161,9 +152,11 @@ def stock_sales_features(panel: DemandPanel, window: int = 28) -> pl.DataFrame:
     exprs["frozen_run"] = pl.col("frozen_run")
 
     feats = [f for f in FEATURES if f in exprs]
-    # context: closed, or the first open period after a closure (the re-opening rush is as scheduled
-    # as the closure); scored: not context, with the rolling statistics of a full warm-up behind it
-    reopening = pl.col("_open") & (~pl.col("_open")).shift(1).over(keys).fill_null(False)
+    # context: closed, or the first open period after a closure of two periods or more (the re-opening
+    # rush after a holiday or a refit is as scheduled as the closure; a store shut every Sunday
+    # re-opens to an ordinary Monday); scored: not context, with a full warm-up behind it
+    shut = ~pl.col("_open")
+    reopening = pl.col("_open") & (shut.shift(1) & shut.shift(2)).over(keys).fill_null(False)
     df = df.with_columns((~pl.col("_open") | reopening).alias(CONTEXT))
     scored = ~pl.col(CONTEXT) & pl.col("median").is_not_null() & pl.col("_mad").is_not_null()
     df = df.with_columns(
