@@ -1,5 +1,6 @@
 """Small panels the tests build (no test reads data from outside the project)."""
 
+from dataclasses import replace
 from datetime import date, timedelta
 
 import numpy as np
@@ -137,3 +138,11 @@ def write_transactions(path, n_items: int = 5, n_days: int = 120, seed: int = 0,
             lines.append(f"C{invoice},85120A,CAFÉ MUG 0,-3,{stamp},2.55,12001,United Kingdom")
     path.write_bytes(("\n".join(lines) + "\n").encode(encoding))
     return path
+
+
+def closed_on_sundays(panel: DemandPanel, demand: float = 0.0) -> DemandPanel:
+    """``panel`` with a known-future ``closed`` flag on Sundays, whose sales (ledger and analytics) are ``demand``."""
+    sunday = pl.col("date").dt.weekday() == 7
+    df = panel.demand.with_columns(sunday.cast(pl.Float64).alias("closed")).with_columns(
+        pl.when(sunday).then(demand).otherwise(pl.col(c)).alias(c) for c in ("demand", "purchases"))
+    return replace(panel, demand=df, known_future=(*panel.known_future, "closed"))

@@ -7,6 +7,7 @@ from datetime import timedelta
 import numpy as np
 import polars as pl
 import pytest
+from panels import closed_on_sundays
 
 from workbench.anomaly.export import template_fields
 from workbench.anomaly.features import (
@@ -129,13 +130,6 @@ def test_a_panel_without_stock_or_price_gets_the_features_it_supports(tiny_panel
     f = stock_sales_features(slim, window=14)
     assert [c for c in FEATURES if c in f.columns] == ["sales_z", "level_change", "frozen_run"]
     assert f["sales_z"].drop_nulls().len() > 0.8 * f.height
-
-
-def closed_on_sundays(panel: DemandPanel, demand: float) -> DemandPanel:
-    sunday = pl.col("date").dt.weekday() == 7
-    df = panel.demand.with_columns(sunday.cast(pl.Float64).alias("closed")).with_columns(
-        pl.when(sunday).then(demand).otherwise(pl.col(c)).alias(c) for c in ("demand", "purchases"))
-    return replace(panel, demand=df, known_future=(*panel.known_future, "closed"))
 
 
 def test_closed_days_are_context_and_take_no_part(tiny_panel):

@@ -6,21 +6,14 @@ from dataclasses import replace
 import numpy as np
 import polars as pl
 import pytest
+from panels import closed_on_sundays
 
 from workbench.anomaly.features import CONTEXT, anomaly_data
 from workbench.anomaly.residual import ResidualForecasts, ResidualNLL, ResidualNorm, ResidualPyOD
-from workbench.data import DemandPanel
 
 KEYS = ["item_id", "channel"]
 OVERRIDES = ("anomaly.residual.num_samples=30", "forecast.quantiles=[0.05,0.25,0.5,0.75,0.95]",
              "anomaly.knn.max_rows=2000")
-
-
-def closed_on_sundays(panel: DemandPanel) -> DemandPanel:
-    sunday = pl.col("date").dt.weekday() == 7
-    df = panel.demand.with_columns(sunday.cast(pl.Float64).alias("closed")).with_columns(
-        pl.when(sunday).then(0.0).otherwise(pl.col(c)).alias(c) for c in ("demand", "purchases"))
-    return replace(panel, demand=df, known_future=(*panel.known_future, "closed"))
 
 
 @pytest.fixture(scope="module")
