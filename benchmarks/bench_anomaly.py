@@ -68,9 +68,13 @@ def background(name: str) -> None:
     print(markdown(against_targets(row)))
 
 
-def monitor_throughput(n_series: int) -> None:
+def monitor_throughput(n_series: int, detectors: list[str] | None) -> None:
     items = n_series // 2
-    plain = to_plain(compose([f"data.n_items={items}", "data.n_days=240", "data.text.column=null"]))
+    chosen = [f"anomaly.detectors=[{','.join(detectors)}]"] if detectors else []
+    if detectors and "ensemble" in detectors:  # the ensemble's members among the chosen detectors
+        members = [d for d in ("ecod", "iforest", "knn", "residual_norm") if d in detectors]
+        chosen.append(f"anomaly.ensemble.members=[{','.join(members)}]")
+    plain = to_plain(compose([f"data.n_items={items}", "data.n_days=240", "data.text.column=null", *chosen]))
     t0 = time.perf_counter()
     panel = load_data(section(plain, "data"))
     made = time.perf_counter() - t0
@@ -87,7 +91,7 @@ def monitor_throughput(n_series: int) -> None:
         day.write_parquet(Path(tmp) / "day.parquet")
         res = monitor(run.dir, Path(tmp) / "day.parquet", Path(tmp) / "monitor")
     print(f"\n## Monitor: {panel.n_series:,} series; shop made in {made:.0f} s, detector set fitted in {fitted:.0f} s "
-          f"({history.dates.len()} days)\n")
+          f"({history.dates.len()} days); detectors: {', '.join(study.detectors.reported)}\n")
     print("| series-days | seconds | rows per second | incidents |\n|---:|---:|---:|---:|")
     print(f"| {res.rows:,} | {res.seconds:.1f} | {res.rows / res.seconds:,.0f} | {res.incidents.height} |")
 
@@ -96,11 +100,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--backgrounds", nargs="*", default=list(EXPERIMENTS), choices=list(EXPERIMENTS))
     ap.add_argument("--monitor-series", type=int, default=30_000, help="0: skip the monitor's benchmark")
+    ap.add_argument("--monitor-detectors", nargs="*", default=None,
+                    help="the monitor's detectors (default: anomaly.detectors' default)")
     args = ap.parse_args()
     for name in args.backgrounds:
         background(name)
     if args.monitor_series:
-        monitor_throughput(args.monitor_series)
+        monitor_throughput(args.monitor_series, args.monitor_detectors)
 
 
 if __name__ == "__main__":
