@@ -9,7 +9,8 @@ those the panel's columns support are made:
 * ``stock_gap``: stock change that sales and receipts do not explain,
   ``stock[t] - (stock[t-1] + receipts[t] - sold[t])``, in units of typical sales: negative for
   shrinkage, positive for stock that came back without a receipt (returns);
-* ``stock_drop``: the fall in stock beyond sales, as a share of the stock (shrinkage);
+* ``stock_drop``: the fall in stock beyond sales, as a share of the stock there was (the day
+  before's and the day's receipts; shrinkage);
 * ``ledger_gap``: recorded sales against the units the analytics feed saw sold: above it for a
   spike or a duplicated order, below it for sales net of returns;
 * ``dry_run``: units the series would usually have sold during the current run of periods
@@ -122,7 +123,7 @@ def stock_sales_features(panel: DemandPanel, window: int = 28) -> pl.DataFrame:
         prev = over(stock.shift(1))
         df = df.with_columns(
             (stock - (prev + receipts - sold)).alias("gap"),
-            prev.alias("_prev_stock"),
+            (prev + receipts).alias("_prev_stock"),  # the stock there was to lose: yesterday's and today's receipts
             stock.alias("stock"),
             over(_run((y == 0) & (stock > 0), pl.col("_open"), window)).alias("run"),
             over(_run((stock == stock.shift(1)) & (sold > 0) & (receipts == 0), pl.col("_open"), window))
