@@ -114,6 +114,7 @@ def check_solver(inv: InventoryConfig) -> None:
 def check_anomaly(an: AnomalyConfig) -> None:
     """Registered detectors, the recommended one among them, anomaly types and the ranges of the settings."""
     from workbench.anomaly import DETECTORS, TYPES
+    from workbench.anomaly.residual import check_residual
 
     if not an.detectors:
         raise SettingError("anomaly.detectors is empty; expected at least one detector")
@@ -136,16 +137,17 @@ def check_anomaly(an: AnomalyConfig) -> None:
         raise SettingError(f"anomaly.split.fit_share={an.split.fit_share}; expected a share in [0.1, 0.9]")
     if an.inject.per_1000 < 0:
         raise SettingError(f"anomaly.inject.per_1000={an.inject.per_1000}; expected 0 or more")
-    fan = list(an.residual.fan)
-    if not (len(fan) == 2 and 0 < fan[0] < 0.5 < fan[1] < 1):
-        raise SettingError(f"anomaly.residual.fan={fan}; expected two quantiles, one below 0.5 and one above")
+    try:  # the residual detectors' own rule, checked before a run
+        check_residual(an)
+    except ValueError as err:
+        raise SettingError(str(err)) from None
     for setting, value, least in (
         ("anomaly.window", an.window, 2), ("anomaly.top_k", an.top_k, 1), ("anomaly.split.calibration", an.split.calibration, 1),
         ("anomaly.knn.n_neighbors", an.knn.n_neighbors, 1), ("anomaly.knn.max_rows", an.knn.max_rows, 2),
         ("anomaly.lof.n_neighbors", an.lof.n_neighbors, 1), ("anomaly.lof.max_rows", an.lof.max_rows, 2),
         ("anomaly.iforest.n_estimators", an.iforest.n_estimators, 1), ("anomaly.ocsvm.max_rows", an.ocsvm.max_rows, 2),
         ("anomaly.hbos.n_bins", an.hbos.n_bins, 2), ("anomaly.autoencoder.epochs", an.autoencoder.epochs, 1),
-        ("anomaly.residual.num_samples", an.residual.num_samples, 2), ("anomaly.residual.window", an.residual.window, 1),
+        ("anomaly.residual.window", an.residual.window, 1),
         ("anomaly.residual.pyod_window", an.residual.pyod_window, 1), ("anomaly.incidents.max_gap", an.incidents.max_gap, 1),
         ("anomaly.incidents.grace", an.incidents.grace, 0),
     ):

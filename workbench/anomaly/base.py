@@ -45,6 +45,16 @@ class AnomalyData:
     start: date | None = None
 
 
+def boolean_mask(rows, n: int, name: str, per: str = "row of data.rows") -> np.ndarray:
+    """``rows`` (array-like or polars Series) as a boolean numpy mask of ``n`` rows; the error names
+    the setting or argument ``name`` and what one element of the mask stands for."""
+    mask = rows.to_numpy() if isinstance(rows, pl.Series) else np.asarray(rows)
+    if mask.dtype != bool or mask.shape != (n,):
+        raise ValueError(f"{name}: expected a boolean mask of {n} rows (one per {per}), got {mask.dtype}"
+                         f" of shape {mask.shape}")
+    return mask
+
+
 class Detector(ABC):
     """One anomaly detector. Subclasses implement :meth:`fit` and :meth:`score`."""
 

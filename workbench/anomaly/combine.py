@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from workbench.anomaly.ensemble import ecdf
+from workbench.anomaly.ensemble import ecdf, reference
 from workbench.anomaly.evaluate import ALL, flag_metrics, label_rows
 from workbench.anomaly.thresholds import budget_threshold, flagged
 from workbench.data.panel import DATE
@@ -40,8 +40,7 @@ def normalised(scores: pl.DataFrame, names: Sequence[str], fit_rows: np.ndarray)
     out = {}
     for name in names:
         s = scores.get_column(name).cast(pl.Float64).to_numpy()
-        ref = s[fit_rows]
-        out[name] = ecdf(np.sort(ref[np.isfinite(ref)]), s)
+        out[name] = ecdf(reference(s, fit_rows), s)
     return out
 
 

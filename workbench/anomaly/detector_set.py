@@ -29,7 +29,7 @@ import polars as pl
 from workbench.anomaly import detectors as _pyod  # noqa: F401  (registers the detectors)
 from workbench.anomaly import ensemble as _ensemble  # noqa: F401
 from workbench.anomaly import residual as _residual  # noqa: F401
-from workbench.anomaly.base import DETECTORS, AnomalyData, Detector
+from workbench.anomaly.base import DETECTORS, AnomalyData, Detector, boolean_mask
 from workbench.anomaly.features import history_needed
 from workbench.anomaly.thresholds import flagged, threshold
 from workbench.data.panel import DATE
@@ -53,10 +53,7 @@ def _versions() -> dict[str, str | None]:
 
 
 def _mask(rows: np.ndarray, n: int, name: str) -> np.ndarray:
-    rows = np.asarray(rows)
-    if rows.dtype != bool or rows.shape != (n,):
-        raise ValueError(f"{name}: expected a boolean mask of {n} rows (one per row of data.rows), got {rows.dtype}"
-                         f" of shape {rows.shape}")
+    rows = boolean_mask(rows, n, name)
     if not rows.any():
         raise ValueError(f"{name} selects no row")
     return rows

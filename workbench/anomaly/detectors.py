@@ -19,17 +19,13 @@ from typing import ClassVar
 
 import numpy as np
 
-from workbench.anomaly.base import AnomalyData, Detector, register_detector
+from workbench.anomaly.base import AnomalyData, Detector, boolean_mask, register_detector
 from workbench.anomaly.features import scored_rows
 
 
 def fit_mask(data: AnomalyData, fit_rows: np.ndarray) -> np.ndarray:
     """The rows of ``fit_rows`` (a boolean mask over ``data.rows``) a detector can learn from."""
-    fit_rows = np.asarray(fit_rows)
-    if fit_rows.dtype != bool or fit_rows.shape != (data.rows.height,):
-        raise ValueError(f"fit_rows: expected a boolean mask of {data.rows.height} rows (one per row of data.rows),"
-                         f" got {fit_rows.dtype} of shape {fit_rows.shape}")
-    usable = fit_rows & scored_rows(data, from_start=False)
+    usable = boolean_mask(fit_rows, data.rows.height, "fit_rows") & scored_rows(data, from_start=False)
     if not usable.any():
         raise ValueError("no scored row in the fit window: every fit row is a context row or in the first periods"
                          " of its series (their rolling statistics, anomaly.window); lengthen the fit window"

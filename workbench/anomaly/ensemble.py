@@ -38,6 +38,12 @@ def ecdf(reference: np.ndarray, scores: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(scores), np.nan, out)
 
 
+def reference(scores: np.ndarray, fit_rows: np.ndarray) -> np.ndarray:
+    """A detector's finite scores on the fit rows, sorted: what :func:`ecdf` ranks its scores against."""
+    values = np.asarray(scores, dtype=float)[np.asarray(fit_rows, dtype=bool)]
+    return np.sort(values[np.isfinite(values)])
+
+
 def buckets(n_members: int, n_buckets: int) -> int:
     """Buckets for PyOD's static aom/moa over ``n_members``: the most, up to ``n_buckets``, that split
     them evenly (PyOD requires it); one member per bucket where none does.
@@ -96,8 +102,7 @@ class Ensemble(Detector):
         """Store each member's sorted scores on the fit rows (its reference distribution)."""
         self.reference = {}
         for name in self.member_names():
-            values = scores[name][np.asarray(fit_rows, dtype=bool)]
-            values = np.sort(values[np.isfinite(values)])
+            values = reference(scores[name], fit_rows)
             if not values.size:
                 raise ValueError(f"ensemble member {name!r} scored no row of the fit window")
             self.reference[name] = values

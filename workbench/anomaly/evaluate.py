@@ -41,7 +41,9 @@ import numpy as np
 import polars as pl
 from sklearn.metrics import average_precision_score, roc_auc_score
 
+from workbench.anomaly.base import boolean_mask
 from workbench.anomaly.incidents import incident_runs, period_index
+from workbench.anomaly.types import type_rank
 from workbench.config.anomaly import ANOMALY_TYPES
 from workbench.data.labels import LABEL_COLUMNS, anomaly_events
 from workbench.data.panel import DATE
@@ -82,11 +84,7 @@ def row_mask(rows: Rows, frame: pl.DataFrame) -> np.ndarray:
         if len(rows) != 2:
             raise ValueError(f"evaluation rows as dates: expected (first, last), got {rows!r}")
         return frame.select(pl.col(DATE).is_between(rows[0], rows[1])).to_series().to_numpy()
-    mask = rows.to_numpy() if isinstance(rows, pl.Series) else np.asarray(rows)
-    if mask.dtype != bool or mask.shape != (frame.height,):
-        raise ValueError(f"evaluation rows: expected a boolean mask of {frame.height} rows (one per score row), "
-                         f"got dtype {mask.dtype} and shape {mask.shape}")
-    return mask
+    return boolean_mask(rows, frame.height, "evaluation rows", per="score row")
 
 
 def label_rows(grid: pl.DataFrame, truth: pl.DataFrame, keys: Sequence[str], grace: int = GRACE) -> Labelled:
@@ -105,7 +103,7 @@ def label_rows(grid: pl.DataFrame, truth: pl.DataFrame, keys: Sequence[str], gra
         raise ValueError("the truth has more than one row for a series and date; expected one label per period")
     labelled = pl.col("anomaly_type").is_not_null()
     last = pl.when(labelled).then(pl.col("period")).forward_fill().over(keys)
-    frame = frame.with_columns(period_index(frame).alias("period"), labelled.alias("anomaly")).with_columns(
+    frame = frame.with_columns(period_index().alias("period"), labelled.alias("anomaly")).with_columns(
         ((pl.col("period") - last) <= grace).fill_null(False).alias("near"))
     at = frame.select(*keys, DATE, "period").with_row_index("_row")
     events = (anomaly_events(frame, keys)
@@ -262,9 +260,8 @@ def rank_by_type(type_table: pl.DataFrame, metric: str) -> pl.DataFrame:
         raise ValueError(f"metric {metric!r}: expected one of the type table's metrics "
                          f"{[c for c in type_table.columns if c not in ('detector', 'anomaly_type')]}")
     descending = metric not in LOWER_IS_BETTER
-    order = {t: i for i, t in enumerate(ANOMALY_TYPES)}
     return (type_table.select("anomaly_type", "detector", pl.col(metric).cast(pl.Float64).fill_nan(None))
-            .sort(pl.col("anomaly_type").replace_strict(order, default=len(order)), "anomaly_type",
+            .sort(type_rank(), "anomaly_type",
                   pl.col(metric), "detector", descending=[False, False, descending, False], nulls_last=True)
             .with_columns(pl.int_range(1, pl.len() + 1).over("anomaly_type").cast(pl.Int64).alias("rank"))
             .select("anomaly_type", "rank", "detector", metric))

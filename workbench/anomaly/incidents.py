@@ -29,9 +29,8 @@ from workbench.anomaly.types import TYPES
 from workbench.data.panel import DATE
 
 
-def period_index(frame: pl.DataFrame) -> pl.Expr:
+def period_index() -> pl.Expr:
     """Each row's period number: the dense rank of its date among the frame's dates (0, 1, ...)."""
-    del frame  # the rank is over the column itself; the argument documents what it ranks
     return (pl.col(DATE).rank("dense") - 1).cast(pl.Int64)
 
 
@@ -47,8 +46,7 @@ def incident_runs(frame: pl.DataFrame, keys: list[str], flag: str, max_gap: int 
     >>> incident_runs(f, ["item_id"], "hit", max_gap=2).to_list()
     [0, 0, None, 0, None, 1, 1]
     """
-    period = pl.col(DATE).rank("dense").cast(pl.Int64)
-    marked = frame.select(*keys, pl.col(flag).fill_null(False).alias("_hit"), period.alias("_p"))
+    marked = frame.select(*keys, pl.col(flag).fill_null(False).alias("_hit"), period_index().alias("_p"))
     hits = marked.with_row_index("_row").filter(pl.col("_hit"))
     prev = pl.col("_p").shift(1).over(keys)
     starts = hits.with_columns(((prev.is_null()) | (pl.col("_p") - prev > max_gap)).alias("_start"))

@@ -97,12 +97,23 @@ class Forecasts:
     actual: list[np.ndarray]  # sales, in units
     quantiles: list[np.ndarray]  # (periods, quantiles) in units, sorted along the quantiles
     samples: list | None = None  # Darts TimeSeries of sampled forecasts in residual units, made once
+    evidence: pl.DataFrame | None = None  # the fan per row of the data, made once
 
 
 def _history(model) -> int:
     """Periods before its first forecast that the Darts model reads (its longest lag)."""
     lags = model.extreme_lags
     return max([-lag for lag in (lags[0], lags[2], lags[4]) if lag is not None and lag < 0] or [0])
+
+
+def check_residual(cfg) -> None:
+    """The ``anomaly.residual`` settings these detectors can work with (checked before a run, too)."""
+    fan = list(cfg.residual.fan)
+    if len(fan) != 2 or not 0 < fan[0] < 0.5 < fan[1] < 1:
+        raise ValueError(f"anomaly.residual.fan={fan}; expected two quantiles, one below 0.5 and one above")
+    if cfg.residual.num_samples < 2:
+        raise ValueError(f"anomaly.residual.num_samples={cfg.residual.num_samples}; the NLL scorer needs at"
+                         " least 2 sampled forecasts per period")
 
 
 class ResidualForecasts:
@@ -112,21 +123,26 @@ class ResidualForecasts:
     def __init__(self, cfg, forecast_cfg) -> None:
         if forecast_cfg is None:
             raise ValueError("the residual detectors need the forecast config (forecast.*): pass it to the detector")
+        check_residual(cfg)
         self.cfg, self.forecast_cfg = cfg, forecast_cfg
         fan = list(cfg.residual.fan)
-        if len(fan) != 2 or not 0 < fan[0] < 0.5 < fan[1] < 1:
-            raise ValueError(f"anomaly.residual.fan={fan}; expected two quantiles, one below 0.5 and one above")
-        if cfg.residual.num_samples < 2:
-            raise ValueError(f"anomaly.residual.num_samples={cfg.residual.num_samples}; the NLL scorer needs at"
-                             " least 2 sampled forecasts per period")
         # the fan, the median and the quartiles: enough for the samples, and each quantile is one model to fit
         self.quantiles = sorted({*fan, 0.25, 0.5, 0.75})
         self.model = None
         self.fit_key = None
         self._last: tuple | None = None  # (panel, start, Forecasts) of the last data forecast
+        self._series: tuple | None = None  # (panel, SeriesSet) of the last panel converted
 
-    def __getstate__(self) -> dict:
-        return {**self.__dict__, "_last": None}  # the last data's forecasts are rebuilt on demand
+    def __getstate__(self) -> dict:  # the last data's series and forecasts are rebuilt on demand
+        return {**self.__dict__, "_last": None, "_series": None}
+
+    def series_set(self, panel):
+        """The panel as Darts series (:func:`workbench.forecast.to_series_set`), converted once per panel."""
+        from workbench.forecast import to_series_set
+
+        if self._series is None or self._series[0] is not panel:
+            self._series = (panel, to_series_set(panel))
+        return self._series[1]
 
     def forecaster(self):
         from workbench.forecast import make_forecaster
@@ -148,7 +164,6 @@ class ResidualForecasts:
         """Train the model on the fit window's dates (once per panel and window)."""
         from darts.ad import ForecastingAnomalyModel, NormScorer
 
-        from workbench.forecast import to_series_set
         from workbench.forecast.base import mean_scales, quiet
 
         dates = data.rows.get_column(DATE).filter(pl.Series(np.asarray(fit_rows, dtype=bool)))
@@ -159,7 +174,7 @@ class ResidualForecasts:
             return
         quiet()
         self.forecaster_ = forecaster = self.forecaster()
-        series = to_series_set(data.panel)
+        series = self.series_set(data.panel)
         self.model = model = forecaster.build(series, 1)
         first, last = pd.Timestamp(dates.min()), pd.Timestamp(dates.max())
         self.need = _history(model)
@@ -203,13 +218,11 @@ class ResidualForecasts:
     def forecasts(self, data: AnomalyData) -> Forecasts:
         """One-step forecasts of every period of ``data`` from ``data.start`` (or the first the model
         can forecast); the series the model was not fitted on are left out. Made once per data."""
-        from workbench.forecast import to_series_set
-
         if self.model is None:
             raise ValueError("the residual model is not fitted: call fit() first")
         if self._last is not None and self._last[0] is data.panel and self._last[1] == data.start:
             return self._last[2]
-        series = to_series_set(data.panel)
+        series = self.series_set(data.panel)
         known = series.keys.with_row_index("_i").join(self.series.select([*data.keys, "_code"]), on=data.keys)
         start = pd.Timestamp(data.start) if data.start is not None else None
         index = [i for i in known.get_column("_i").to_list()
@@ -304,7 +317,10 @@ class ResidualForecasts:
         return out
 
     def evidence(self, data: AnomalyData, fc: Forecasts) -> pl.DataFrame:
-        """``expected`` (the median forecast) and the fan, in units, per row (null where not forecast)."""
+        """``expected`` (the median forecast) and the fan, in units, per row (null where not forecast);
+        made once per forecasts, which every residual detector quotes."""
+        if fc.evidence is not None:
+            return fc.evidence
         fan = [self.quantiles.index(q) for q in sorted(self.cfg.residual.fan)]
         cols = {"fan_low": fan[0], "expected": self.quantiles.index(0.5), "fan_high": fan[1]}
         values = {c: np.full(data.rows.height, np.nan) for c in cols}
@@ -313,8 +329,9 @@ class ResidualForecasts:
             ok = pos >= 0
             for c, j in cols.items():
                 values[c][pos[ok]] = q[ok, j]
-        return data.rows.select([*data.keys, DATE]).with_columns(
+        fc.evidence = data.rows.select([*data.keys, DATE]).with_columns(
             pl.Series(c, np.where(hidden, np.nan, v)).fill_nan(None) for c, v in values.items())
+        return fc.evidence
 
 
 class ResidualDetector(Detector):

@@ -73,6 +73,7 @@ class AnomalyStudy:
     combination: Combination | None  # the recommended combination (None: no labels)
     note: str | None  # why there is no combination, where labels exist
     recommended: str  # the detector whose incidents are the alerts
+    fan: pl.DataFrame | None  # the forecast fan of every period (None: no forecast-residual detector)
     incidents: pl.DataFrame  # the recommended detector's, on the evaluation periods
     seconds: dict[str, float]
 
@@ -110,9 +111,10 @@ def run_study(panel: DemandPanel, cfg, forecast_cfg) -> AnomalyStudy:
         try:
             combination = select_combination(detectors.score(data), labels.panel.truth, keys, fit_rows, cal_rows,
                                              cfg, candidates=candidates)
-            detectors.add_combination(RECOMMENDED, combination.members, combination.threshold, fit_rows)
         except ValueError as err:  # no labelled event in the calibration window
             note = str(err)
+        else:
+            detectors.add_combination(RECOMMENDED, combination.members, combination.threshold, fit_rows)
     recommended = recommended_detector(detectors)
     scores = detectors.score(data)
     flags = detectors.flags(scores)
@@ -121,13 +123,13 @@ def run_study(panel: DemandPanel, cfg, forecast_cfg) -> AnomalyStudy:
         evaluation = evaluate(scores, flags, labels.panel.truth, keys, rows=eval_rows, top_k=cfg.top_k,
                               grace=cfg.incidents.grace, max_gap=cfg.incidents.max_gap)
     seconds["combination and evaluation"] = time.perf_counter() - t0
-    found = incidents(data.rows.filter(pl.Series(eval_rows)), scores.filter(pl.Series(eval_rows)),
-                      flags.filter(pl.Series(eval_rows)), recommended, keys,
-                      evidence=fan(detectors, data, eval_rows),
-                      max_gap=cfg.incidents.max_gap, frequency=labels.panel.frequency,
-                      truth=labels.panel.truth if has_labels(labels.panel) else None)
+    fans = fan(detectors, data)
+    later = pl.Series(eval_rows)
+    found = incidents(data.rows.filter(later), scores.filter(later), flags.filter(later), recommended, keys,
+                      evidence=None if fans is None else fans.filter(later), max_gap=cfg.incidents.max_gap,
+                      frequency=labels.panel.frequency, truth=labels.panel.truth if labelled else None)
     return AnomalyStudy(labels, split, data, detectors, scores, flags, eval_rows, evaluation, combination, note,
-                        recommended, found, seconds)
+                        recommended, fans, found, seconds)
 
 
 def fan(detectors: DetectorSet, data: AnomalyData, rows: np.ndarray | None = None) -> pl.DataFrame | None:
@@ -187,5 +189,5 @@ def incident_rows(study: AnomalyStudy, incident: dict) -> pl.DataFrame:
     rows = study.panel.demand.filter(match & window)
     flagged = study.flags.filter(match & window).select(*keys, DATE, pl.col(study.recommended)
                                                         .alias("flagged"))
-    fan = study.detectors.evidence(study.data).filter(match & window)
-    return rows.join(flagged, on=[*keys, DATE], how="left").join(fan, on=[*keys, DATE], how="left")
+    rows = rows.join(flagged, on=[*keys, DATE], how="left")
+    return rows if study.fan is None else rows.join(study.fan.filter(match & window), on=[*keys, DATE], how="left")

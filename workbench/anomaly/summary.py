@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from workbench.anomaly.types import type_rank
 from workbench.config.anomaly import ANOMALY_TYPES
 from workbench.headline import Headline, Logged, Metric
 
@@ -61,8 +62,7 @@ def best_by_type(type_table: pl.DataFrame) -> pl.DataFrame:
                    pl.col("delay_median").first().alias("median delay"),
                    pl.col("detector").get(1, null_on_oob=True).alias("runner-up"),
                    pl.col("pr_auc").get(1, null_on_oob=True).alias("runner-up PR-AUC")))
-    order = {t: i for i, t in enumerate(ANOMALY_TYPES)}
-    return ranked.sort(pl.col("anomaly_type").replace_strict(order, default=len(order))).rename(
+    return ranked.sort(type_rank()).rename(
         {"anomaly_type": "anomaly type"})
 
 
@@ -81,10 +81,9 @@ def against_targets(row: dict) -> pl.DataFrame:
 
 def injected_counts(events: pl.DataFrame) -> pl.DataFrame:
     """Injected events per type: how many, their periods (mean) and an example of what changed."""
-    order = {t: i for i, t in enumerate(ANOMALY_TYPES)}
     return (events.group_by("anomaly_type").agg(pl.len().alias("events"), pl.col("periods").mean().alias("mean periods"),
                                                 pl.col("detail").first().alias("example"))
-            .sort(pl.col("anomaly_type").replace_strict(order, default=len(order)))
+            .sort(type_rank())
             .rename({"anomaly_type": "anomaly type"}))
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import polars as pl
+
 from workbench.config.anomaly import ANOMALY_TYPES
 
 
@@ -39,3 +41,9 @@ TYPES: dict[str, AnomalyType] = {t.name: t for t in (
                 "inspect the returned goods and their reason; restock or write off"),
 )}
 assert tuple(TYPES) == ANOMALY_TYPES
+
+
+def type_rank(column: str = "anomaly_type") -> pl.Expr:
+    """A sort key that lists anomaly types in the reports' order (:data:`ANOMALY_TYPES`), others after."""
+    order = {t: i for i, t in enumerate(ANOMALY_TYPES)}
+    return pl.col(column).replace_strict(order, default=len(order), return_dtype=pl.Int64)
