@@ -8,7 +8,7 @@ Notebooks receive the resolved config as a plain dict (papermill cannot carry Om
 objects); :func:`section` turns one group of it back into its typed object.
 
 One module per group: :mod:`.data` (with the registry of data sources), :mod:`.forecast`,
-:mod:`.inventory`, :mod:`.games`, :mod:`.anomaly`, :mod:`.experiment`; and :mod:`.tune`, the
+:mod:`.inventory`, :mod:`.games`, :mod:`.anomaly`, :mod:`.risk`, :mod:`.experiment`; and :mod:`.tune`, the
 group of the tuning app only. Importing this package imports neither the data layer nor torch.
 """
 
@@ -61,7 +61,17 @@ from workbench.config.forecast import (
     TiDEConfig,
 )
 from workbench.config.games import GamesConfig
-from workbench.config.inventory import InventoryConfig, LPConfig, Objective, Shortage, Solver
+from workbench.config.inventory import (
+    Crossing,
+    InventoryConfig,
+    LeadTimeConfig,
+    LeadTimeVariability,
+    LPConfig,
+    Objective,
+    Shortage,
+    Solver,
+)
+from workbench.config.risk import RiskConfig
 from workbench.config.tune import TuneConfig
 
 CONF_DIR = Path(__file__).resolve().parent.parent.parent / "conf"
@@ -74,6 +84,7 @@ class Config:
     inventory: InventoryConfig = MISSING
     games: GamesConfig = MISSING
     anomaly: AnomalyConfig = MISSING
+    risk: RiskConfig = MISSING
     experiment: ExperimentConfig = field(default_factory=ExperimentConfig)
 
 
@@ -93,6 +104,7 @@ SCHEMAS: dict[str, type] = {
     "inventory": InventoryConfig,
     "games": GamesConfig,
     "anomaly": AnomalyConfig,
+    "risk": RiskConfig,
     "experiment": ExperimentConfig,
 }
 GROUPS = ("data", *SCHEMAS)
@@ -104,7 +116,7 @@ def register_configs() -> None:
     cs = ConfigStore.instance()
     cs.store(name="base_config", node=Config)
     cs.store(name="tuning_base_config", node=TuningConfig)
-    for name in ("forecast", "inventory", "games", "anomaly"):
+    for name in ("forecast", "inventory", "games", "anomaly", "risk"):
         cs.store(group=name, name=f"{name}_schema", node=SCHEMAS[name])
 
 
@@ -149,7 +161,7 @@ def section(plain: dict[str, Any] | DictConfig, name: str) -> Any:
 
 __all__ = [
     "CONF_DIR", "DATA_SOURCES", "GROUPS", "SCHEMAS", "Accelerator", "AnomalyConfig", "ColdStartConfig", "Config",
-    "ConformalConfig",
+    "ConformalConfig", "Crossing", "LeadTimeConfig", "LeadTimeVariability", "RiskConfig",
     "DataConfig", "DataSource", "DeepConfig", "EnsembleMethod", "ExperimentConfig", "ForecastConfig",
     "FoundationConfig", "GamesConfig", "IForestConfig", "IntermittentConfig", "InventoryConfig", "NeighboursConfig", "ANOMALY_TYPES",
     "LPConfig", "LSTMConfig", "LightGBMConfig", "LinearConfig", "M5DataConfig", "MarkdownMissing",

@@ -7,6 +7,8 @@ from enum import StrEnum
 
 from omegaconf import II
 
+from workbench.config.risk import Distribution
+
 
 class Shortage(StrEnum):
     lost_sales = "lost_sales"  # unmet demand is lost
@@ -73,6 +75,45 @@ class LPConfig:
     time_limit: float = 120.0  # seconds per solve
 
 
+class LeadTimeVariability(StrEnum):
+    """Where each order's lead time comes from in the simulation (``inventory.lead_time.variability``)."""
+
+    fixed = "fixed"  # every order takes the item's lead time
+    shipments = "shipments"  # the item's lead time times a ratio drawn from the shipment history (risk.shipments)
+    distribution = "distribution"  # the item's lead time times a ratio drawn from a scipy.stats distribution
+
+
+class Crossing(StrEnum):
+    """Whether a later order may arrive before an earlier one."""
+
+    data = "data"  # where the shipment history shows orders crossing in that mode (risk study: crossing share)
+    allow = "allow"
+    forbid = "forbid"
+
+
+@dataclass
+class LeadTimeConfig:
+    """Stochastic lead times: each order's lead time is the item's (nominal) lead time times a
+    ratio actual / scheduled lead time, drawn (seeded) per order, rounded to whole periods, at
+    least one. With ``shipments`` the ratios are those of the shipment history's mode assigned
+    to the item's supplier."""
+
+    variability: LeadTimeVariability = LeadTimeVariability.shipments
+    by: str = "supplier"  # static column naming each item's supplier
+    # supplier -> shipment mode of the history; suppliers not listed take `default_modes` in turn
+    modes: dict[str, str] = field(default_factory=dict)
+    default_modes: list[str] = field(default_factory=lambda: ["Truck", "Air", "Ocean"])
+    fit: Distribution = Distribution.empirical  # the history's ratios as they are, or a fitted lognorm or gamma
+    # variability=distribution: a scipy.stats distribution of the ratio and its parameters
+    distribution: str = "lognorm"
+    params: dict[str, float] = field(default_factory=lambda: {"s": 0.25, "scale": 1.0})
+    crossing: Crossing = Crossing.data
+    crossing_share: float = 0.01  # crossing=data: a mode whose history crosses at least this share of orders
+    aware: bool = True  # the policies' levels account for lead-time variability
+    samples: int = 200  # Monte Carlo draws of lead-time demand for the quantile policies' levels
+    seed: int = II("experiment.seed")
+
+
 @dataclass
 class InventoryConfig:
     # target cycle service level per ABC class (by revenue), or per ABC x XYZ class ("AX");
@@ -98,4 +139,5 @@ class InventoryConfig:
     error_correlation: float = 1.0
     tradeoff_levels: list[float] = field(default_factory=lambda: [0.8, 0.9, 0.95, 0.98, 0.995])
     lp: LPConfig = field(default_factory=LPConfig)
+    lead_time: LeadTimeConfig = field(default_factory=LeadTimeConfig)
     seed: int = II("experiment.seed")
