@@ -11,6 +11,12 @@ Covers: an order placed at the end of day t is sold from day t + L, so a continu
 rule covers the L days t+1 .. t+L, and a periodic one (review every R days) the R + L - 1
 days until the next order arrives.
 
+Lead times that vary (:class:`~workbench.risk.leadtime.LeadTimes`) enter the levels when
+``inventory.lead_time.aware``: the normal rule's sigma of lead-time demand adds the lead time's
+variance (:func:`lead_time_demand_sd`), and the quantile rules read their level off simulated
+lead-time demand: demand paths drawn from the forecast's quantiles summed over drawn lead
+times (:meth:`LevelInputs.quantile_over`).
+
 Adding a policy is one class in this module (or any module imported before the study
 runs), decorated with :func:`register_policy`, plus its test; ``inventory.policies``
 chooses which run.
@@ -26,12 +32,13 @@ from typing import ClassVar
 import numpy as np
 import polars as pl
 
-from workbench.inventory.cube import Cube
+from workbench.inventory.cube import Cube, demand_scenarios
 from workbench.inventory.policies import (
     correlated_sum_sd,
     cost_service_level,
     critical_fractile,
     eoq,
+    lead_time_demand_sd,
     normal_level,
     normal_sd_from_quantiles,
     quantile_at,
@@ -60,18 +67,29 @@ class LevelInputs:
     shortage: np.ndarray  # (n,) p, per unit short
     target: np.ndarray  # (n,) cycle service target
     correlation: float  # between the forecast errors of the days of a cover
+    # lead-time variability the levels account for (None: the lead time is taken as fixed)
+    lead_samples: np.ndarray | None = None  # (n, K) drawn lead times in periods
+    lead_mean: np.ndarray | None = None  # (n,) mean lead time in periods
+    lead_sd: np.ndarray | None = None  # (n,) its standard deviation
+    seed: int = 0  # of the demand paths of the simulated lead-time demand
 
     @classmethod
     def from_economics(cls, cube: Cube, econ: pl.DataFrame, review: int, correlation: float,
-                       service: float | None = None) -> LevelInputs:
+                       service: float | None = None, lead_times=None, samples: int = 200) -> LevelInputs:
         """From the economics table; ``service`` replaces every series' class target (the
-        cost-against-service sweep)."""
+        cost-against-service sweep); ``lead_times`` (a :class:`~workbench.risk.leadtime.LeadTimes`
+        that varies) makes the levels account for lead-time variability with ``samples`` draws."""
         lead = econ.get_column("lead_time").to_numpy()
         target = econ.get_column("service_level").to_numpy() if service is None else np.broadcast_to(service, lead.shape)
+        variable = {}
+        if lead_times is not None and not lead_times.fixed:
+            mean, sd = lead_times.moments()
+            variable = {"lead_samples": lead_times.samples(samples), "lead_mean": mean, "lead_sd": sd,
+                        "seed": lead_times.seed}
         return cls(cube=cube, lead=lead, review=review, holding=econ.get_column("holding_cost").to_numpy(),
                    order_cost=econ.get_column("order_cost").to_numpy(),
                    shortage=econ.get_column("shortage_cost").to_numpy(),
-                   target=np.asarray(target, dtype=float), correlation=correlation)
+                   target=np.asarray(target, dtype=float), correlation=correlation, **variable)
 
     @property
     def horizon(self) -> int:
@@ -98,14 +116,47 @@ class LevelInputs:
         return np.maximum(self.eoq, 1.0)[:, None]
 
     def over(self, daily: np.ndarray, cover: np.ndarray) -> np.ndarray:
-        """Sum of ``daily`` (n, H) over the ``cover`` days after each decision day."""
-        return self.cube.path(daily, cover, self.horizon)
+        """Sum of ``daily`` (n, H) over the ``cover`` days after each decision day; a cover that
+        is not whole (a mean lead time) interpolates linearly between its neighbours."""
+        cover = np.asarray(cover)
+        if np.issubdtype(cover.dtype, np.integer):
+            return self.cube.path(daily, cover, self.horizon)
+        lo = np.floor(cover).astype(np.int64)
+        w = (cover - lo)[:, None]
+        return (1 - w) * self.cube.path(daily, lo, self.horizon) + w * self.cube.path(daily, lo + 1, self.horizon)
+
+    @property
+    def varies(self) -> bool:
+        """Whether the levels account for lead-time variability."""
+        return self.lead_samples is not None
 
     def quantile_over(self, cover: np.ndarray, level: np.ndarray) -> np.ndarray:
-        """The days' forecast quantiles at ``level`` (per series) summed over the cover."""
+        """The quantile at ``level`` (per series) of demand over the cover: the days' forecast
+        quantiles summed over it, or, where lead times vary, the quantile of simulated demand
+        over the cover with each draw's own lead time in place of the nominal one."""
+        if self.varies:
+            return self._simulated_quantile(cover, np.asarray(level, dtype=float))
         daily = quantile_at(self.cube.levels, self.cube.values,
                             np.broadcast_to(np.asarray(level)[:, None], self.cube.mean.shape))
         return self.over(daily, cover)
+
+    def _simulated_quantile(self, cover: np.ndarray, level: np.ndarray) -> np.ndarray:
+        """Demand paths drawn from the forecast's quantiles, each summed over ``cover - lead + L_k``
+        days with ``L_k`` a drawn lead time; the quantile at ``level`` over the draws, (n, H).
+
+        The days of a path share one quantile level (fully correlated errors), as the fixed-lead
+        rules' sums of quantiles assume, so that the two differ by the lead time's variability
+        alone."""
+        n, H = self.cube.mean.shape
+        k = self.lead_samples.shape[1]
+        paths = demand_scenarios(self.cube, k, 1.0, self.seed).reshape(k * n, H)
+        length = np.maximum(self.lead_samples + (np.asarray(cover) - self.lead)[:, None], 0)  # (n, K)
+        sums = np.sort(self.cube.path(paths, length.T.reshape(k * n), self.horizon).reshape(k, n, H), axis=0)
+        pos = np.broadcast_to(np.clip(level, 0.0, 1.0), (n,)) * (k - 1)
+        lo = np.floor(pos).astype(np.int64)
+        hi = np.minimum(lo + 1, k - 1)
+        at = lambda i: np.take_along_axis(sums, np.broadcast_to(i[None, :, None], (1, n, H)), axis=0)[0]  # noqa: E731
+        return at(lo) + (pos - lo)[:, None] * (at(hi) - at(lo))
 
     def clip_to_quantiles(self, level: np.ndarray) -> np.ndarray:
         """A service level held inside the forecast's outermost quantile levels."""
@@ -157,15 +208,20 @@ def label(name: str) -> str:
 class NormalReorder(InventoryPolicy):
     """(s,S) normal: s = the normal level of lead-time demand at the target, with the days'
     sigma read off the widest forecast quantile pair and combined with the error
-    correlation; S = s + EOQ. The textbook rule (:func:`reorder_order_up_to`)."""
+    correlation; S = s + EOQ. The textbook rule (:func:`reorder_order_up_to`); where lead times
+    vary, over the mean lead time with sigma_LTD = sqrt(sigma_cover^2 + mu_d^2 sigma_L^2)."""
 
     name, label, tradeoff = "sS_normal", "(s,S) normal", True
 
     def levels(self, x: LevelInputs) -> Levels:
         c = x.cube
         sd_day = normal_sd_from_quantiles(c.values[..., 0], c.values[..., -1], c.levels[0], c.levels[-1])
-        sd = correlated_sum_sd(x.over(sd_day, x.lead), x.over(sd_day**2, x.lead), x.correlation)
-        s = normal_level(x.over(c.mean, x.lead), sd, x.target[:, None])
+        lead = x.lead_mean if x.varies else x.lead  # demand over the mean lead time ...
+        mean = x.over(c.mean, lead)
+        sd = correlated_sum_sd(x.over(sd_day, lead), x.over(sd_day**2, lead), x.correlation)
+        if x.varies:  # ... plus the lead time's own variance
+            sd = lead_time_demand_sd(sd, mean / lead[:, None], x.lead_sd[:, None])
+        s = normal_level(mean, sd, x.target[:, None])
         return {"s": s, "S": s + x.batch, "sd": sd[:, 0]}
 
     def rule(self, levels: Levels, x: LevelInputs) -> Policy:

@@ -158,9 +158,28 @@ def reorder_order_up_to(demand_mean, demand_sd, lead_time, service_level, order_
     return r, r + q
 
 
+def lead_time_demand_sd(cover_sd, demand_mean=0.0, lead_time_sd=0.0):
+    """Standard deviation of demand over a random lead time:
+    ``sigma_LTD = sqrt(sigma_cover^2 + mu_d^2 sigma_L^2)``, where ``sigma_cover`` is that of demand over
+    the mean lead time (``sqrt(mu_L) sigma_d`` for independent days, which gives the textbook
+    ``sqrt(mu_L sigma_d^2 + mu_d^2 sigma_L^2)``), ``mu_d`` the mean demand per period and ``sigma_L``
+    the lead time's standard deviation in periods.
+
+    Examples
+    --------
+    Demand N(100, 20) per day, lead time N(10, 2) days: ``sqrt(10 * 400 + 100^2 * 4)``.
+
+    >>> round(float(lead_time_demand_sd(cover_sd=20 * 10 ** 0.5, demand_mean=100, lead_time_sd=2)), 2)
+    209.76
+    """
+    return np.sqrt(np.asarray(cover_sd, dtype=float) ** 2
+                   + (np.asarray(demand_mean, dtype=float) * np.asarray(lead_time_sd, dtype=float)) ** 2)
+
+
 def safety_stock(service_level, demand_sd, lead_time, demand_mean=0.0, lead_time_sd=0.0):
     """Safety stock for a cycle service level with variable demand and lead time:
-    ``SS = z sqrt(L sigma_d^2 + mu_d^2 sigma_L^2)``, ``z = Phi^-1(service_level)``.
+    ``SS = z sqrt(L sigma_d^2 + mu_d^2 sigma_L^2)``, ``z = Phi^-1(service_level)``
+    (:func:`lead_time_demand_sd` with independent days).
 
     ``demand_sd`` and ``demand_mean`` are per period, ``lead_time`` in periods.
 
@@ -168,13 +187,12 @@ def safety_stock(service_level, demand_sd, lead_time, demand_mean=0.0, lead_time
     --------
     >>> round(float(safety_stock(0.95, demand_sd=10, lead_time=4)), 2)
     32.9
+    >>> round(float(safety_stock(0.95, demand_sd=20, lead_time=10, demand_mean=100, lead_time_sd=2)), 1)
+    345.0
     """
     z = norm.ppf(np.asarray(service_level, dtype=float))
-    L = np.asarray(lead_time, dtype=float)
-    var = L * np.asarray(demand_sd, dtype=float) ** 2 + (
-        np.asarray(demand_mean, dtype=float) ** 2 * np.asarray(lead_time_sd, dtype=float) ** 2
-    )
-    return z * np.sqrt(var)
+    cover_sd = np.sqrt(np.asarray(lead_time, dtype=float)) * np.asarray(demand_sd, dtype=float)
+    return z * lead_time_demand_sd(cover_sd, demand_mean, lead_time_sd)
 
 
 def reorder_point(demand_mean, lead_time, safety):

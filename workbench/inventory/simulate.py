@@ -10,6 +10,11 @@ unit and period waiting (backorders).
 
 Levels (``s``, ``S``, ``r``) are one per item, or one per item and period so that a
 policy can follow a forecast through the window.
+
+Supply can fail: each order may take its own lead time (``lead_draws[i, t]``, the lead time of
+an order placed in period t, drawn beforehand so that every policy meets the same supply),
+orders may overtake one another or keep their order (``crossing``), and an outage holds back
+every arrival due while it lasts (``outage``) until the first period after it.
 """
 
 from __future__ import annotations
@@ -144,6 +149,19 @@ class SimResult:
         }
 
 
+def _lead_draws(lead_draws: np.ndarray | None, lead: np.ndarray, horizon: int) -> np.ndarray:
+    """Each order's lead time ``[item, period]``: the drawn ones, checked, or the nominal one."""
+    if lead_draws is None:
+        return np.broadcast_to(lead[:, None], (lead.size, horizon))
+    draws = np.asarray(lead_draws)
+    if draws.shape != (lead.size, horizon):
+        raise ValueError(f"simulate: lead_draws has shape {draws.shape}; expected (items, periods) ({lead.size}, {horizon})")
+    if not np.issubdtype(draws.dtype, np.integer) or np.any(draws < 1):
+        i, t = np.argwhere(draws < 1)[0] if np.any(draws < 1) else (0, 0)
+        raise ValueError(f"simulate: lead_draws must be whole periods >= 1; item {i} in period {t} has {draws[i, t]}")
+    return draws
+
+
 def simulate(
     demand: np.ndarray,
     start_stock: np.ndarray,
@@ -154,6 +172,9 @@ def simulate(
     backorders: bool = False,
     case_pack: np.ndarray | float | None = None,
     moq: np.ndarray | float | None = None,
+    lead_draws: np.ndarray | None = None,
+    crossing: np.ndarray | bool = True,
+    outage: np.ndarray | None = None,
 ) -> SimResult:
     """Run ``policy`` against ``demand[item, period]``.
 
@@ -167,6 +188,12 @@ def simulate(
     pipeline : optional arrivals already on order, ``[item, period]``.
     backorders : unmet demand waits (True) or is lost (False).
     case_pack, moq : orders are rounded up to whole cases and to at least the MOQ.
+    lead_draws : optional ``[item, period]`` lead time of an order placed in that period (at least
+        1); ``lead_time`` stays the nominal one (it marks the days the start alone decides).
+    crossing : per item (or for all), whether a later order may arrive before an earlier one;
+        where not, an order arrives no earlier than the one placed before it.
+    outage : optional ``[item, period]`` mask of periods in which nothing arrives for the item;
+        what was due then arrives in the first period after the outage.
     """
     demand = np.asarray(demand, dtype=float)
     n, horizon = demand.shape
@@ -178,9 +205,15 @@ def simulate(
     if np.any(demand < 0) or not np.all(np.isfinite(demand)):
         i, t = np.argwhere(~np.isfinite(demand) | (demand < 0))[0]
         raise ValueError(f"simulate: demand of item {i} in period {t} is {demand[i, t]}; expected >= 0")
+    draws = _lead_draws(lead_draws, lead, horizon)
+    ordered = np.broadcast_to(np.asarray(crossing, dtype=bool), (n,))
+    blocked = None if outage is None else np.asarray(outage, dtype=bool)
+    if blocked is not None and blocked.shape != (n, horizon):
+        raise ValueError(f"simulate: outage has shape {blocked.shape}; expected (items, periods) ({n}, {horizon})")
     pack = None if case_pack is None else np.maximum(np.broadcast_to(np.asarray(case_pack, dtype=float), (n,)), 1e-12)
     floor = None if moq is None else np.broadcast_to(np.asarray(moq, dtype=float), (n,))
-    arrivals = np.zeros((n, horizon + int(lead.max()) + 1))
+    arrivals = np.zeros((n, horizon + int(draws.max()) + 2))
+    last_due = np.zeros(n, dtype=int)  # when the latest order placed is due (orders that keep their order)
     if pipeline is not None:
         arrivals[:, : pipeline.shape[1]] += pipeline
     stock = np.asarray(start_stock, dtype=float).copy()
@@ -199,6 +232,9 @@ def simulate(
     n_orders = np.zeros(n)
     units = np.zeros(n)
     for t in range(horizon):
+        if blocked is not None:  # an outage holds today's arrivals back to tomorrow
+            arrivals[:, t + 1] += np.where(blocked[:, t], arrivals[:, t], 0.0)
+            arrivals[:, t] = np.where(blocked[:, t], 0.0, arrivals[:, t])
         arrived = arrivals[:, t]
         # an arrival closes the replenishment cycle that was running
         closing = arrived > 0
@@ -233,7 +269,10 @@ def simulate(
         placed = qty > 0
         n_orders += placed
         units += qty
-        arrivals[rows, t + lead] += qty
+        due = t + draws[:, t]
+        due = np.where(ordered, due, np.maximum(due, last_due))
+        last_due = np.where(placed, due, last_due)
+        arrivals[rows, due] += qty
         on_order += qty
     cycles += 1  # the cycle still running at the end
     stockout_cycles += short_in_cycle

@@ -7,6 +7,11 @@ the registry (:mod:`.levels`), one cvxpy problem per plan (:mod:`.plans`), one n
 over periods per simulation (:mod:`.simulate`), and the cost-against-service sweep
 (:mod:`.tradeoff`). Every policy and plan is priced against actual demand over the
 hold-out window, from the stock on hand at the forecast origin. Plans run open-loop.
+
+Lead times are the series' own, or drawn per order from a lead-time model
+(:class:`~workbench.risk.leadtime.LeadTimeModel`, ``inventory.lead_time``): then every policy
+and plan meets the same drawn supply, and with ``inventory.lead_time.aware`` the policies'
+levels account for its variability.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from workbench.inventory.lp import SHADOW_SCHEMA, PlanResult
 from workbench.inventory.plans import make_plans, matrix
 from workbench.inventory.settings import check_inventory_config
 from workbench.inventory.simulate import Costs, PlanPolicy, Policy, SimResult, simulate
+from workbench.risk.leadtime import LeadTimeModel, LeadTimes
 
 
 @dataclass
@@ -49,6 +55,7 @@ class InventoryStudy:
     # plan name -> the message of its PlanError (infeasible, unbounded, solver failed or
     # stopped); empty when every plan was made
     plan_errors: dict[str, str] = field(default_factory=dict)
+    lead_times: pl.DataFrame | None = None  # per series: mode, nominal, mean, sd of the drawn lead time
 
 
 @dataclass
@@ -113,13 +120,15 @@ def _outcomes(econ: pl.DataFrame, keys: list[str], sims: dict[tuple[str, str], S
 
 
 def run_inventory_study(
-    panel: DemandPanel, forecasts: pl.DataFrame, models: list[str], quantiles: list[float], cfg
+    panel: DemandPanel, forecasts: pl.DataFrame, models: list[str], quantiles: list[float], cfg,
+    lead_model: LeadTimeModel | None = None,
 ) -> InventoryStudy:
     """Price every policy of ``inventory.policies`` driven by each of ``models``, and the plans
     made from the last of them (the best, by the caller's ordering), on the hold-out window.
 
     ``forecasts`` are the hold-out forecasts (one origin). Actual demand is the true
-    demand where the data has it (synthetic), else the recorded demand.
+    demand where the data has it (synthetic), else the recorded demand. ``lead_model`` draws
+    each order's lead time (None: every order takes the series' lead time).
     """
     check_inventory_config(cfg, quantiles)
     keys, review = list(panel.keys), int(cfg.review_days)
@@ -133,7 +142,13 @@ def run_inventory_study(
                 f" window has {n} x {horizon}: every compared model must forecast every series on every date"
             )
     policies = make_policies(list(cfg.policies))
-    inputs = {m: LevelInputs.from_economics(cubes[m], econ, review, cfg.error_correlation) for m in models}
+    supply = Supply.of(lead_model, econ, horizon, cfg.lead_time)
+
+    def level_inputs(cube, service=None) -> LevelInputs:
+        return LevelInputs.from_economics(cube, econ, review, cfg.error_correlation, service=service,
+                                          lead_times=supply.aware, samples=cfg.lead_time.samples)
+
+    inputs = {m: level_inputs(cubes[m]) for m in models}
     levels = {m: {p.name: p.levels(inputs[m]) for p in policies} for m in models}
     plan_model, notes = models[-1], []
     start = w.start
@@ -142,10 +157,12 @@ def run_inventory_study(
         notes.append("The data records no stock: every policy starts at the best forecaster's (R,S) level.")
 
     lead = econ.get_column("lead_time").to_numpy()
+    notes += supply.notes
 
     def run(policy: Policy, case_pack: np.ndarray | None = None) -> SimResult:
-        return simulate(w.demand, start, lead, policy, w.costs,
-                        pipeline=w.pipeline, backorders=cfg.shortage == "backorder", case_pack=case_pack)
+        return simulate(w.demand, start, lead, policy, w.costs, pipeline=w.pipeline,
+                        backorders=cfg.shortage == "backorder", case_pack=case_pack,
+                        lead_draws=supply.draws, crossing=supply.crossing)
 
     sims = {(p.name, m): run(p.rule(levels[m][p.name], inputs[m])) for m in models for p in policies}
     parameters = pl.concat([_parameters(econ, keys, m, inputs[m], levels[m], policies) for m in models])
@@ -155,11 +172,36 @@ def run_inventory_study(
     for name, plan in made.plans.items():
         sims[(name, plan_model)] = run(PlanPolicy(plan.orders), case_pack=pack if plan.integer else None)
     results, per_series = _outcomes(econ, keys, sims)
-    trade = tradeoff.sweep(policies, cubes, econ, list(cfg.tradeoff_levels), review, cfg.error_correlation, run)
+    trade = tradeoff.sweep(policies, cubes, list(cfg.tradeoff_levels), level_inputs, run)
     lp_plan = made.plans.get("lp")
     return InventoryStudy(
         economics=econ, defaulted=w.defaulted, parameters=parameters, plans=made.plans, plan_model=plan_model,
         results=results, per_series=per_series, tradeoff=trade, equal_service=tradeoff.equal_service(trade, notes),
         shadow_prices=lp_plan.shadow_prices if lp_plan else pl.DataFrame(schema=SHADOW_SCHEMA),
-        sims=sims, notes=notes, plan_errors=made.errors,
+        sims=sims, notes=notes, plan_errors=made.errors, lead_times=supply.table(econ, keys),
     )
+
+
+@dataclass
+class Supply:
+    """The lead times the simulation draws for one study: per order (``draws``, None when
+    fixed), whether orders may cross, and the model the levels account for (``aware``)."""
+
+    lead_times: LeadTimes | None
+    draws: np.ndarray | None
+    crossing: np.ndarray | bool
+    aware: LeadTimes | None
+    notes: list[str]
+
+    @classmethod
+    def of(cls, model: LeadTimeModel | None, econ: pl.DataFrame, horizon: int, cfg) -> Supply:
+        lt = model.for_series(econ) if model is not None else None
+        if lt is None or lt.fixed:
+            return cls(lt, None, True, None, [])
+        aware = lt if cfg.aware else None
+        notes = [f"Lead times are drawn per order: {lt.description}; the policies' levels "
+                 + ("account for their variability." if aware else "assume the item's fixed lead time."), *lt.notes]
+        return cls(lt, lt.draws(horizon), lt.crossing, aware, notes)
+
+    def table(self, econ: pl.DataFrame, keys: list[str]) -> pl.DataFrame | None:
+        return None if self.lead_times is None else self.lead_times.table(econ.select(keys))

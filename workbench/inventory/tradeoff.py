@@ -22,13 +22,14 @@ ON = "fill_rate_after_lead"
 EQUAL_SCHEMA = {"policy": pl.String, "forecaster": pl.String, "fill_rate": pl.Float64, "total_cost": pl.Float64}
 
 
-def sweep(policies: list[InventoryPolicy], cubes: dict[str, Cube], econ: pl.DataFrame, levels: list[float],
-          review: int, correlation: float, run: Callable[[Policy], SimResult]) -> pl.DataFrame:
-    """One row per policy on the curves x forecaster x service target: the simulated summary."""
+def sweep(policies: list[InventoryPolicy], cubes: dict[str, Cube], levels: list[float],
+          inputs: Callable[[Cube, float], LevelInputs], run: Callable[[Policy], SimResult]) -> pl.DataFrame:
+    """One row per policy on the curves x forecaster x service target: the simulated summary.
+    ``inputs(cube, level)`` gives the levels' inputs with every series' target at ``level``."""
     rows = []
     for model, cube in cubes.items():
         for level in levels:
-            x = LevelInputs.from_economics(cube, econ, review, correlation, service=np.float64(level))
+            x = inputs(cube, np.float64(level))
             for policy in (p for p in policies if p.tradeoff):
                 rows.append({"policy": policy.name, "forecaster": model, "service_target": level,
                              **run(policy.rule(policy.levels(x), x)).summary()})

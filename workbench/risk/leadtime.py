@@ -1,0 +1,200 @@
+"""Stochastic lead times for the inventory stage: each order's lead time is the series' nominal
+lead time times a ratio (actual / scheduled lead time), rounded to whole periods, at least one.
+
+The ratio carries the shape of real supply risk into any panel's own periods: most orders on
+time (ratio 1), some early, a long tail of late ones. With ``inventory.lead_time.variability``:
+
+* ``fixed``: every ratio is 1, and the simulation is exactly the deterministic one;
+* ``shipments``: the ratios observed in the shipment history (``risk.shipments``) for the shipment
+  mode assigned to the series' supplier (``inventory.lead_time.modes``, else ``default_modes`` in
+  turn over the suppliers in name order), resampled as they are (``fit: empirical``) or from a
+  lognormal or gamma fitted to them;
+* ``distribution``: a ``scipy.stats`` distribution named in config with its parameters.
+
+Draws are seeded; :meth:`LeadTimes.draws` gives every order of the window its lead time once, so
+that every policy is priced against the same supply (common random numbers).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import polars as pl
+import scipy.stats
+
+from workbench.config.inventory import LeadTimeConfig
+from workbench.config.risk import ShipmentsConfig
+
+MOMENT_DRAWS = 4000  # draws per series for the lead time's mean and standard deviation
+
+
+@dataclass
+class LeadTimes:
+    """Per series: the nominal lead time (periods), the group (shipment mode) whose ratios it
+    draws, and whether its orders may cross."""
+
+    nominal: np.ndarray  # (n,) int, at least 1
+    group: np.ndarray  # (n,) str
+    ratios: dict[str, object]  # group -> a sampler with .sample(rng, size) (empirical or scipy frozen)
+    crossing: np.ndarray  # (n,) bool
+    seed: int = 0
+    description: str = ""
+    notes: list[str] = field(default_factory=list)
+    _cache: dict = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def fixed(self) -> bool:
+        """No variability: every ratio is 1."""
+        return not self.ratios
+
+    def ratio_draws(self, size: int, rng: np.random.Generator) -> np.ndarray:
+        """``(n, size)`` ratios, each series from its group's distribution."""
+        out = np.ones((self.nominal.size, size))
+        for g, sampler in self.ratios.items():  # one vectorised draw per group (a handful of modes)
+            rows = np.flatnonzero(self.group == g)
+            if rows.size:
+                out[rows] = np.asarray(sampler.sample(rng, rows.size * size), dtype=float).reshape(rows.size, size)
+        return out
+
+    def _periods(self, ratios: np.ndarray) -> np.ndarray:
+        return np.maximum(np.rint(self.nominal[:, None] * ratios), 1).astype(np.int64)
+
+    def draws(self, horizon: int, salt: int = 0) -> np.ndarray:
+        """The lead time of an order placed in each period of the window, ``(n, horizon)`` int."""
+        return self._periods(self.ratio_draws(horizon, np.random.default_rng([self.seed, 1, salt])))
+
+    def samples(self, size: int, salt: int = 0) -> np.ndarray:
+        """``size`` independent lead times per series, ``(n, size)`` int (for Monte Carlo levels)."""
+        if (size, salt) not in self._cache:
+            self._cache[(size, salt)] = self._periods(self.ratio_draws(size, np.random.default_rng([self.seed, 2, salt])))
+        return self._cache[(size, salt)]
+
+    def moments(self) -> tuple[np.ndarray, np.ndarray]:
+        """Mean and standard deviation of each series' lead time in periods (from a fixed large
+        sample of the rounded lead times; exact zero spread where the lead time is fixed)."""
+        if self.fixed:
+            return self.nominal.astype(float), np.zeros(self.nominal.size)
+        lt = self.samples(MOMENT_DRAWS, salt=99)
+        return lt.mean(axis=1), lt.std(axis=1)
+
+    def table(self, keys: pl.DataFrame) -> pl.DataFrame:
+        """Per series: nominal lead time, mode, crossing, and the drawn lead time's mean, sd and 95 % quantile."""
+        mean, sd = self.moments()
+        q95 = (np.quantile(self.samples(MOMENT_DRAWS, salt=98), 0.95, axis=1) if not self.fixed
+               else self.nominal.astype(float))
+        return keys.with_columns(
+            pl.Series("lead_time", self.nominal), pl.Series("mode", self.group),
+            pl.Series("crossing", self.crossing), pl.Series("lead_time_mean", mean),
+            pl.Series("lead_time_sd", sd), pl.Series("lead_time_q95", q95))
+
+
+@dataclass(frozen=True)
+class Empirical:
+    """Resampling of observed values."""
+
+    values: np.ndarray
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        return rng.choice(self.values, size=size, replace=True)
+
+
+@dataclass(frozen=True)
+class Frozen:
+    """A frozen ``scipy.stats`` distribution, sampled with the caller's generator."""
+
+    dist: object
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        return np.maximum(self.dist.rvs(size=size, random_state=rng), 0.0)
+
+
+def scipy_distribution(name: str, params: dict[str, float], setting: str = "inventory.lead_time"):
+    """``scipy.stats.<name>(**params)``, with an error naming the setting when either is wrong."""
+    dist = getattr(scipy.stats, name, None)
+    if not isinstance(dist, scipy.stats.rv_continuous):
+        raise ValueError(f"{setting}.distribution={name!r} is not a continuous scipy.stats distribution"
+                         " (for example lognorm, gamma, weibull_min)")
+    try:
+        frozen = dist(**params)
+        frozen.mean()
+    except TypeError as err:
+        raise ValueError(f"{setting}.params={params} do not fit scipy.stats.{name}: {err}") from err
+    if not np.isfinite(frozen.mean()) or frozen.mean() <= 0:
+        raise ValueError(f"{setting}: scipy.stats.{name}({params}) has mean {frozen.mean()}; expected a positive"
+                         " finite ratio of actual to nominal lead time (about 1)")
+    return frozen
+
+
+def supplier_modes(suppliers: np.ndarray, cfg: LeadTimeConfig) -> np.ndarray:
+    """The shipment mode of each series: its supplier's in ``cfg.modes``, else ``default_modes``
+    in turn over the suppliers in name order."""
+    names = np.unique(suppliers)
+    rest = [s for s in names if s not in cfg.modes]
+    assigned = {**{s: cfg.default_modes[k % len(cfg.default_modes)] for k, s in enumerate(rest)}, **cfg.modes}
+    return np.array([assigned[s] for s in suppliers.tolist()], dtype=object) if suppliers.size else np.array([], dtype=object)
+
+
+@dataclass(frozen=True)
+class LeadTimeModel:
+    """How the inventory stage gets its lead times: ``inventory.lead_time`` and, for
+    ``variability=shipments``, the shipment history (``risk.shipments``)."""
+
+    cfg: LeadTimeConfig
+    shipments: ShipmentsConfig | None = None
+    min_shipments: int = 30  # a mode needs this many observed ratios
+
+    def for_series(self, econ: pl.DataFrame) -> LeadTimes:
+        return lead_times(econ, self.cfg, self.shipments, self.min_shipments)
+
+
+def lead_times(econ: pl.DataFrame, cfg: LeadTimeConfig, shipments: ShipmentsConfig | None = None,
+               min_shipments: int = 30) -> LeadTimes:
+    """The lead-time model of the series of ``econ`` (one row per series, with ``lead_time`` in
+    periods and the supplier column ``cfg.by`` where the data has one)."""
+    nominal = econ.get_column("lead_time").to_numpy().astype(np.int64)
+    n = nominal.size
+    suppliers = (econ.get_column(cfg.by).cast(pl.String).fill_null("(none)").to_numpy().astype(object)
+                 if cfg.by in econ.columns else np.full(n, "(none)", dtype=object))
+    if cfg.variability == "fixed":
+        return LeadTimes(nominal, np.full(n, "fixed", dtype=object), {}, np.ones(n, dtype=bool), cfg.seed,
+                         "fixed: every order takes the item's lead time")
+    if cfg.variability == "distribution":
+        frozen = scipy_distribution(cfg.distribution, dict(cfg.params))
+        crossing = np.full(n, cfg.crossing != "forbid")
+        args = ", ".join(f"{k}={v:g}" for k, v in cfg.params.items())
+        return LeadTimes(nominal, np.full(n, cfg.distribution, dtype=object), {cfg.distribution: Frozen(frozen)},
+                         crossing, cfg.seed, f"the item's lead time times a scipy.stats.{cfg.distribution}({args}) ratio")
+    return _from_shipments(nominal, suppliers, cfg, shipments, min_shipments)
+
+
+def _from_shipments(nominal, suppliers, cfg: LeadTimeConfig, shipments: ShipmentsConfig | None,
+                    min_shipments: int) -> LeadTimes:
+    from workbench.risk.distributions import crossing_share, fit, lead_ratios
+    from workbench.risk.shipments import load_shipments
+
+    if shipments is None:
+        raise ValueError("inventory.lead_time.variability=shipments needs the shipment history (risk.shipments)")
+    history = load_shipments(shipments)
+    observed = lead_ratios(history.frame, min_shipments)
+    modes = supplier_modes(suppliers, cfg)
+    notes = []
+    unknown = sorted(set(modes.tolist()) - set(observed))
+    if unknown:
+        known = sorted(k for k in observed if k != "all")
+        raise ValueError(f"inventory.lead_time: shipment mode(s) {unknown} have fewer than {min_shipments} lead-time"
+                         f" ratios in {history.path}; modes with enough: {known} (inventory.lead_time.modes /"
+                         " default_modes)")
+    samplers = {m: (Empirical(observed[m]) if cfg.fit == "empirical" else fit(observed[m], cfg.fit))
+                for m in np.unique(modes).tolist()}
+    if cfg.crossing == "data":
+        shares = dict(crossing_share(history.frame).select("mode", "crossing_share").iter_rows())
+        crossing = np.array([shares.get(m, 0.0) >= cfg.crossing_share for m in modes.tolist()], dtype=bool)
+        notes.append("Orders may cross in " + (", ".join(sorted({m for m, c in zip(modes, crossing) if c})) or "no mode")
+                     + f" (modes where the history shows at least {cfg.crossing_share:.0%} of orders crossing).")
+    else:
+        crossing = np.full(nominal.size, cfg.crossing == "allow")
+    how = "as observed" if cfg.fit == "empirical" else f"from a fitted {cfg.fit}"
+    return LeadTimes(nominal, modes, samplers, crossing, cfg.seed,
+                     f"the item's lead time times the actual / scheduled lead-time ratio of its supplier's shipment"
+                     f" mode in {history.path} ({how})", notes)
