@@ -190,7 +190,7 @@ def _from_shipments(nominal, suppliers, cfg: LeadTimeConfig, shipments: Shipment
     if cfg.crossing == "data":
         shares = dict(crossing_share(history.frame).select("mode", "crossing_share").iter_rows())
         crossing = np.array([shares.get(m, 0.0) >= cfg.crossing_share for m in modes.tolist()], dtype=bool)
-        notes.append("Orders may cross in " + (", ".join(sorted({m for m, c in zip(modes, crossing) if c})) or "no mode")
+        notes.append("Orders may cross in " + (", ".join(sorted({m for m, c in zip(modes, crossing, strict=True) if c})) or "no mode")
                      + f" (modes where the history shows at least {cfg.crossing_share:.0%} of orders crossing).")
     else:
         crossing = np.full(nominal.size, cfg.crossing == "allow")
