@@ -106,10 +106,12 @@ class LateModelConfig:
     )
     test_from: str = "2013-01-01"  # shipments scheduled from this date on are the test set; earlier ones train
     delay_quantiles: list[float] = field(default_factory=lambda: [0.5, 0.9])
+    # shallow, slow and with large leaves: the late share drifts between years, and deeper trees
+    # fit the training years (ROC-AUC 0.97 on them against 0.74 on the later ones)
     n_estimators: int = 300
-    learning_rate: float = 0.05
-    num_leaves: int = 15
-    min_child_samples: int = 20
+    learning_rate: float = 0.02
+    num_leaves: int = 7
+    min_child_samples: int = 100
     calibration_bins: int = 10
     seed: int = II("experiment.seed")
 
@@ -161,4 +163,6 @@ class RiskConfig:
     scorecard: ScorecardConfig = field(default_factory=ScorecardConfig)
     disruption: DisruptionConfig = field(default_factory=DisruptionConfig)
     sourcing: SourcingConfig = field(default_factory=SourcingConfig)
+    # seeded draws of every order's lead time over the window, for the service each policy delivers
+    replications: int = 20
     seed: int = II("experiment.seed")

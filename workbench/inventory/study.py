@@ -99,6 +99,15 @@ def hold_out(panel: DemandPanel, forecasts: pl.DataFrame, cfg) -> HoldOut:
     return HoldOut(econ, defaulted, demand, start, pipeline, costs)
 
 
+def starting_stock(w: HoldOut, x: LevelInputs, notes: list[str]) -> np.ndarray:
+    """The stock on hand at the origin; where the data records none, the (R,S) quantile level of
+    the forecaster of ``x`` (said in ``notes``)."""
+    if w.start is not None:
+        return w.start
+    notes.append("The data records no stock: every policy starts at the best forecaster's (R,S) level.")
+    return make_policies(["RS_quantile"])[0].levels(x)["S"][:, 0]
+
+
 def _parameters(econ: pl.DataFrame, keys: list[str], model: str, x: LevelInputs,
                 levels: dict[str, Levels], policies) -> pl.DataFrame:
     columns = {"service_target": x.target, "mean_demand": x.mean_demand, "eoq": x.eoq}
@@ -151,10 +160,7 @@ def run_inventory_study(
     inputs = {m: level_inputs(cubes[m]) for m in models}
     levels = {m: {p.name: p.levels(inputs[m]) for p in policies} for m in models}
     plan_model, notes = models[-1], []
-    start = w.start
-    if start is None:  # no stock in the data: every policy starts at the best forecaster's order-up-to level
-        start = make_policies(["RS_quantile"])[0].levels(inputs[plan_model])["S"][:, 0]
-        notes.append("The data records no stock: every policy starts at the best forecaster's (R,S) level.")
+    start = starting_stock(w, inputs[plan_model], notes)
 
     lead = econ.get_column("lead_time").to_numpy()
     notes += supply.notes
