@@ -47,6 +47,7 @@ def check_settings(plain: dict[str, Any]) -> None:
     check_solver(typed["inventory"])
     check_anomaly(typed["anomaly"])
     check_games_config(typed["games"])
+    check_risk(typed["risk"], typed["inventory"], typed["experiment"])
     check_experiment(typed["experiment"])
 
 
@@ -152,6 +153,54 @@ def check_anomaly(an: AnomalyConfig) -> None:
         ("anomaly.incidents.grace", an.incidents.grace, 0),
     ):
         _at_least(value, least, setting)
+
+
+RISK_NOTEBOOK = "06_risk"
+
+
+def check_risk(risk, inv: InventoryConfig, exp: ExperimentConfig) -> None:
+    """Ranges of the risk group, the lead-time model of the inventory group, and the shipment
+    history's file where a notebook that runs will read it (its contents are checked against the
+    data, :func:`check_shipments`)."""
+    from workbench.risk.leadtime import scipy_distribution
+
+    lt = inv.lead_time
+    for setting, value, low in (
+        ("inventory.lead_time.samples", lt.samples, 20), ("risk.replications", risk.replications, 1),
+        ("risk.disruption.days", risk.disruption.days, 1), ("risk.sourcing.scenarios", risk.sourcing.scenarios, 2),
+        ("risk.distributions.min_shipments", risk.distributions.min_shipments, 2),
+        ("risk.scorecard.min_shipments", risk.scorecard.min_shipments, 1), ("risk.model.n_estimators", risk.model.n_estimators, 1),
+    ):
+        _at_least(value, low, setting)
+    if lt.variability == "distribution":
+        try:
+            scipy_distribution(lt.distribution, dict(lt.params))
+        except ValueError as err:
+            raise SettingError(str(err)) from None
+    if not lt.default_modes:
+        raise SettingError("inventory.lead_time.default_modes is empty; expected at least one shipment mode")
+    if not 0.0 <= lt.crossing_share <= 1.0:
+        raise SettingError(f"inventory.lead_time.crossing_share={lt.crossing_share}; expected a share in [0, 1]")
+    for setting, value in (("risk.scorecard.cvar_level", risk.scorecard.cvar_level),
+                           ("risk.sourcing.cvar_alpha", risk.sourcing.cvar_alpha)):
+        if not 0.0 < value < 1.0:
+            raise SettingError(f"{setting}={value}; expected a level strictly between 0 and 1")
+    if not risk.sourcing.lambdas or min(risk.sourcing.lambdas) < 0:
+        raise SettingError(f"risk.sourcing.lambdas={risk.sourcing.lambdas}; expected one or more weights >= 0")
+    if risk.disruption.start is not None and risk.disruption.start < 0:
+        raise SettingError(f"risk.disruption.start={risk.disruption.start}; expected a period >= 0 or null (drawn)")
+    for name in ("slow", "fast"):
+        src = getattr(risk.sourcing, name)
+        if src.lead_factor <= 0 or src.cost_factor <= 0:
+            raise SettingError(f"risk.sourcing.{name}: lead_factor={src.lead_factor} and cost_factor={src.cost_factor};"
+                               " expected both > 0")
+    needs_history = RISK_NOTEBOOK in exp.notebooks or (
+        "03_inventory" in exp.notebooks and lt.variability == "shipments")
+    if needs_history and not Path(risk.shipments.path).expanduser().is_file():
+        raise SettingError(f"risk.shipments.path={risk.shipments.path!r}: no such file (working directory:"
+                           f" {Path.cwd()}); the shipment history is read by "
+                           + (RISK_NOTEBOOK if RISK_NOTEBOOK in exp.notebooks else
+                              "03_inventory (inventory.lead_time.variability=shipments)"))
 
 
 def check_experiment(exp: ExperimentConfig) -> None:
