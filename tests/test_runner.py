@@ -43,8 +43,9 @@ def test_quick_experiment_end_to_end(quick_run):
     (run_dir,) = list((reports / "quick").iterdir())
     info = json.loads((run_dir / "run.json").read_text())
     assert info["status"] == "ok"
-    assert [n["status"] for n in info["notebooks"]] == ["ok"] * 5
-    min_figures = {"01_data": 3, "02_forecast": 3, "03_inventory": 4, "04_collaboration": 4, "05_anomaly": 2}
+    assert [n["status"] for n in info["notebooks"]] == ["ok"] * 6
+    min_figures = {"01_data": 3, "02_forecast": 3, "03_inventory": 4, "04_collaboration": 4, "05_anomaly": 2,
+                   "06_risk": 6}
     for name, n_fig in min_figures.items():
         page = (run_dir / f"{name}.html").read_text()
         assert len(re.findall(r'<img[^>]+src="data:image/png;base64', page)) >= n_fig, name
@@ -61,9 +62,13 @@ def test_quick_experiment_end_to_end(quick_run):
     assert games["bullwhip_ratio_tier4"] > games["bullwhip_ratio_tier4_shared"] > 1.0
     anomaly = metrics["05_anomaly"]
     assert anomaly["event_recall"] > 0.5 and anomaly["alerts_per_1000"] < 60 and anomaly["members"]
+    risk = metrics["06_risk"]
+    assert 0.8 < risk["on_time_rate"] < 0.95 and risk["late_roc_auc"] > 0.6
+    assert 0.5 < risk["fill_rate_assumed"] <= 1.0 and 0.0 <= risk["fast_share"] <= 1.0
     for artifact in ("panel/panel.parquet", "forecasts.parquet", "leaderboard.parquet", "lp_plan.parquet",
                      "simulation.parquet", "contracts.parquet", "bullwhip.parquet", "alerts.parquet", "alerts.csv",
-                     "anomaly/detectors/detector_set.json", "anomaly/tail/panel.json"):
+                     "anomaly/detectors/detector_set.json", "anomaly/tail/panel.json", "lead_times.parquet",
+                     "supplier_scorecard.parquet", "sourcing_frontier.parquet"):
         assert (run_dir / "artifacts" / artifact).exists(), artifact
     assert "experiment:" in (run_dir / "config.yaml").read_text()
     index = (reports / "index.html").read_text()
@@ -183,7 +188,7 @@ def test_transaction_log_experiment_runs_every_notebook(tmp_path):
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     (run_dir,) = list((reports / "transactions").iterdir())
     info = json.loads((run_dir / "run.json").read_text())
-    assert [n["status"] for n in info["notebooks"]] == ["ok"] * 5
+    assert [n["status"] for n in info["notebooks"]] == ["ok"] * 6
     metrics = json.loads((run_dir / "metrics.json").read_text())
     assert metrics["01_data"]["n_series"] == 6
     assert "best_mase" in metrics["02_forecast"] and "best_fill_rate" in metrics["03_inventory"]
@@ -277,6 +282,10 @@ def test_bad_data_stops_the_run_once_before_any_notebook(tmp_path, case):
     (["+forecast.deep.tft.hidden=8"], "hidden"),
     (["games.category=no_such"], "games.category='no_such' is not a category"),
     (["data=panel"], "Missing mandatory value: path"),
+    (["risk.shipments.path=/no/such/shipments.csv"], "risk.shipments.path='/no/such/shipments.csv': no such file"),
+    (["risk.sourcing.fast.mode=Rail"], "risk.sourcing.fast.mode: shipment mode 'Rail' has fewer than"),
+    (["inventory.lead_time.distribution=nope", "inventory.lead_time.variability=distribution"],
+     "inventory.lead_time.distribution='nope' is not a continuous scipy.stats distribution"),
 ])
 def test_settings_that_a_stage_would_reject_stop_the_run_first(tmp_path, overrides, message):
     proc = run_cli("experiment=quick", *overrides, f"experiment.reports_dir={tmp_path}")

@@ -16,6 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from workbench.config import (
@@ -250,6 +251,8 @@ def check_against_data(plain: dict[str, Any], panel) -> None:
                     raise SettingError(f"anomaly.{name}.n_neighbors={nb.n_neighbors}, but the detector is fitted on"
                                        f" {min(fit_rows, nb.max_rows):,} rows; expected fewer neighbours than rows")
 
+    check_shipments(plain, panel)
+
     games = section(plain, "games")
     if games.category is not None:
         # without a category column the whole panel is one category, "all"
@@ -266,6 +269,37 @@ def check_against_data(plain: dict[str, Any], panel) -> None:
             player_key(panel, games.pooling.by)
         except ValueError as err:
             raise SettingError(str(err)) from None
+
+
+def check_shipments(plain: dict[str, Any], panel) -> None:
+    """The shipment history, read once where a notebook that runs needs it: its file, columns,
+    dates and numbers (the loader's errors name them), and enough lead-time ratios for every
+    shipment mode the lead-time model and the sourcing plan draw from."""
+    from workbench.risk.distributions import lead_ratios
+    from workbench.risk.leadtime import supplier_modes
+    from workbench.risk.shipments import load_shipments
+
+    risk, inv = section(plain, "risk"), section(plain, "inventory")
+    notebooks = section(plain, "experiment").notebooks
+    uses_ratios = "03_inventory" in notebooks and inv.lead_time.variability == "shipments"
+    if RISK_NOTEBOOK not in notebooks and not uses_ratios:
+        return
+    history = load_shipments(risk.shipments)
+    ratios = lead_ratios(history.frame, risk.distributions.min_shipments)
+    known = sorted(k for k in ratios if k != "all")
+    wanted: dict[str, str] = {}
+    if inv.lead_time.variability == "shipments":
+        by = inv.lead_time.by
+        suppliers = (panel.static.get_column(by).cast(pl.String).fill_null("(none)").unique().sort().to_numpy()
+                     if by in panel.static.columns else np.array(["(none)"], dtype=object))
+        wanted |= {m: "inventory.lead_time.modes / default_modes" for m in supplier_modes(suppliers, inv.lead_time)}
+    if RISK_NOTEBOOK in notebooks:
+        wanted |= {risk.sourcing.slow.mode: "risk.sourcing.slow.mode", risk.sourcing.fast.mode: "risk.sourcing.fast.mode"}
+    for mode, setting in wanted.items():
+        if mode not in ratios:
+            raise SettingError(f"{setting}: shipment mode {mode!r} has fewer than {risk.distributions.min_shipments}"
+                               f" lead-time ratios (PO to delivery against PO to schedule) in {history.path};"
+                               f" modes with enough: {known}")
 
 
 def _at_least(value: int, low: int, setting: str) -> None:
