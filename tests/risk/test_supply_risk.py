@@ -12,7 +12,16 @@ from workbench.config.inventory import LeadTimeConfig
 from workbench.config.risk import DisruptionConfig, ShipmentsConfig
 from workbench.forecast.series import quantile_column
 from workbench.risk.leadtime import LeadTimeModel, lead_times, scipy_distribution, supplier_modes
-from workbench.risk.stock import ASSUMED, AWARE, FIXED, Bench, disruption, lead_time_effect, lead_time_summary, outage_mask
+from workbench.risk.stock import (
+    ASSUMED,
+    AWARE,
+    FIXED,
+    Bench,
+    disruption,
+    lead_time_effect,
+    lead_time_summary,
+    outage_mask,
+)
 
 QS = [0.05, 0.25, 0.5, 0.75, 0.9, 0.95]
 SCMS = ShipmentsConfig().path

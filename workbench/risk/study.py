@@ -19,7 +19,12 @@ import polars as pl
 from workbench.config.risk import RiskConfig
 from workbench.data.panel import DemandPanel
 from workbench.inventory.cube import Cube, demand_scenarios, forecast_cube
-from workbench.risk.distributions import crossing_share, delivery_stats, goodness_of_fit, lead_ratios
+from workbench.risk.distributions import (
+    crossing_share,
+    delivery_stats,
+    goodness_of_fit,
+    lead_ratios,
+)
 from workbench.risk.late_model import LateModelResult, run_late_model
 from workbench.risk.leadtime import LeadTimeModel
 from workbench.risk.schema import LATE
