@@ -69,7 +69,8 @@ def test_scenario_costs_replay_through_the_inventory_simulation(frontier_run):
             np.add.at(arrivals, (i[inside], at[inside]), result.orders[src][k][inside])
         sim = simulate(inputs.demand[s], inputs.start_stock, np.ones(n, dtype=int), PlanPolicy(np.zeros((n, H))),
                        Costs(holding=inputs.holding, ordering=np.zeros(n), shortage=inputs.shortage), pipeline=arrivals)
-        cost = bought + sim.total_cost.sum() - (terminal * sim.stock_path[:, -1]).sum()
+        owned = inputs.start_stock + inputs.pipeline.sum(axis=1)  # credited only for what the plan adds
+        cost = bought + sim.total_cost.sum() - (terminal * (sim.stock_path[:, -1] - owned)).sum()
         assert cost == pytest.approx(result.scenario_costs[k, s], rel=1e-6, abs=1e-6)
 
 
@@ -126,19 +127,21 @@ def test_one_item_one_scenario_by_hand():
     # period 1's 4 units: only a fast order of period 0 arrives in time (1 unit is on hand);
     # period 2's 6 units: the slow order of period 0 arrives then, at half the price.
     # cost = 3 x 2 (fast) + 6 x 1 (slow) + 0.1 x 1 (the start unit held through period 0)
+    #        + 1 x 1 (the start unit, worth the slow cost, is used up)
     result = solve_sourcing(one_item(1.0), [0.0, 1.0], 0.5)
     np.testing.assert_allclose(result.orders["fast"][:, 0], [[3.0, 0.0, 0.0]] * 2, atol=1e-9)
     np.testing.assert_allclose(result.orders["slow"][:, 0], [[6.0, 0.0, 0.0]] * 2, atol=1e-9)
-    np.testing.assert_allclose(result.frontier["expected_cost"].to_numpy(), 12.1, rtol=1e-9)
-    assert result.frontier["cvar"][1] == pytest.approx(12.1, rel=1e-9)
+    np.testing.assert_allclose(result.frontier["expected_cost"].to_numpy(), 13.1, rtol=1e-9)
+    assert result.frontier["cvar"][1] == pytest.approx(13.1, rel=1e-9)
     assert result.frontier["fast_share"][1] == pytest.approx(3 / 9)
 
 
 def test_terminal_value_credits_the_end_stock_by_hand():
-    # 12 on hand, nothing ordered: stock 12, 8, 2 holds 2.2; the 2 left are worth 2 x 1 (slow cost)
+    # 12 on hand, nothing ordered: stock 12, 8, 2 holds 2.2; the 10 units of the start stock used
+    # up are worth 10 x 1 (slow cost)
     with_value = solve_sourcing(one_item(12.0), [1.0], 0.5)
     without = solve_sourcing(one_item(12.0), [1.0], 0.5, terminal_value=False)
-    assert with_value.frontier["expected_cost"][0] == pytest.approx(0.2, abs=1e-9)
+    assert with_value.frontier["expected_cost"][0] == pytest.approx(12.2, abs=1e-9)
     assert without.frontier["expected_cost"][0] == pytest.approx(2.2, abs=1e-9)
     assert with_value.orders["slow"].sum() + with_value.orders["fast"].sum() == 0.0
 

@@ -60,13 +60,13 @@ from workbench.inventory.lp_data import (
 )
 from workbench.inventory.lp_diagnose import RAISE_LIMITS, describe_infeasible, value_of
 
-__all__ = ["LIMITS", "SHADOW_SCHEMA", "Limits", "PlanError", "PlanInfeasible", "PlanItems", "PlanResult",
+__all__ = ["LIMITS", "SHADOW_SCHEMA", "Limits", "PlanError", "PlanInfeasible", "PlanItems", "PlanResult", "highs_banner_spent",
            "PlanSolverFailed", "PlanUnbounded", "Transfers", "plan_replenishment"]
 UNBOUNDED = "the replenishment plan is unbounded: a cost or price lets the objective grow without limit"
 
 
 @functools.cache
-def _highs_banner_spent() -> None:
+def highs_banner_spent() -> None:
     """Print HiGHS's banner into /dev/null, once per process.
 
     highspy (1.16) prints "Running HiGHS ... Copyright ..." on the process's stdout when the
@@ -96,7 +96,7 @@ def _highs_banner_spent() -> None:
 def _solve(problem: cp.Problem, solver: str, integer: bool, mip_gap: float, time_limit: float | None):
     opts = {}
     if solver.upper() == "HIGHS":
-        _highs_banner_spent()
+        highs_banner_spent()
         if integer:
             opts["mip_rel_gap"] = mip_gap
         if time_limit:

@@ -6,7 +6,7 @@ reliable). The orders ``q[k, i, t] >= 0`` (placed at the end of period t) are on
 all scenarios; in scenario s an order arrives ``L[k, s, i, t] >= 1`` periods later, or never when
 that is past the horizon. With ``I`` the stock, ``x`` the sales and ``v_i`` the terminal value::
 
-    C_s = sum_k c_k q_k + sum_{i,t} h_i I_sit + p_i (d_sit - x_sit) - sum_i v_i I_si,H-1
+    C_s = sum_k c_k q_k + sum_{i,t} h_i I_sit + p_i (d_sit - x_sit) - sum_i v_i (I_si,H-1 - I0_i)
     minimise   (1/S) sum_s C_s + lambda (eta + sum_s u_s / ((1 - alpha) S))
     subject to I_sit = I_si,t-1 + a_sit - x_sit,  I >= 0,  0 <= x <= d,
                u_s >= C_s - eta,  u >= 0
@@ -16,7 +16,9 @@ The bracket is Rockafellar & Uryasev's CVaR of the scenario cost, exact at the o
 problem is built and compiled once and re-solved along the frontier. The terminal value prices
 each unit left at the end at the cheaper source's unit cost (the slow one's, where it is the
 cheap one), so the plan neither runs stock down at the end nor hoards; it assumes the shortage
-cost is at least that value, or keeping stock beats selling it. What arrives after the horizon
+cost is at least that value, or keeping stock beats selling it. Only what the plan adds is credited:
+``I0`` is the stock the series starts with plus its pipeline, a constant that changes no decision but
+keeps a series that ends as it started from showing a negative cost. What arrives after the horizon
 is paid and never valued.
 
 The LP is written with the lost sales ``l = d - x`` in place of the sales, and the purchase, the same
@@ -38,7 +40,7 @@ import numpy as np
 import polars as pl
 import scipy.sparse as sp
 
-from workbench.inventory.lp import _highs_banner_spent
+from workbench.inventory.lp import highs_banner_spent
 from workbench.inventory.lp_data import PlanInfeasible, PlanSolverFailed, PlanUnbounded
 from workbench.risk.measures import cvar
 
@@ -201,17 +203,19 @@ def _build(inputs: SourcingInputs, alpha: float, terminal_value: bool):
     recourse = agg @ (sp.diags(w_stock) @ stock + sp.diags(w_lost) @ lost)
     lam = cp.Parameter(nonneg=True, name="lambda")
     eta, tail = cp.Variable(name="var"), cp.Variable(S, nonneg=True, name="tail")
-    risk = purchase + eta + cp.sum(tail) / ((1 - alpha) * S)
+    # the stock the series start with (and their pipeline) is not the plan's to be credited for
+    owned = float(value @ inflow.sum(axis=1))
+    risk = purchase + eta + cp.sum(tail) / ((1 - alpha) * S) + owned
     goal = purchase + cp.sum(recourse) / S + lam * risk
     problem = cp.Problem(cp.Minimize(goal), [balance, tail >= recourse - eta])
     return problem, dict(lam=lam, orders=orders, slots=slots, stock=stock, lost=lost, risk=risk, S=S, n=n, H=H,
-                         cost=cost, h=h, p=p, value=value, demand=d.reshape(S, n, H))
+                         cost=cost, h=h, p=p, value=value, owned=inflow.sum(axis=1), demand=d.reshape(S, n, H))
 
 
 def _solve(problem: cp.Problem, solver: str, lam: float, again: bool) -> None:
     opts = {}
     if solver.upper() == "HIGHS":
-        _highs_banner_spent()
+        highs_banner_spent()
         # a new lambda changes the objective only, so the last plan is still feasible: cvxpy hands it to
         # HiGHS (warm start of the same compiled problem) and primal simplex goes on from there, where
         # dual simplex would start over (six lambdas, 200 series, 10 scenarios: 15 s against 68 s)
@@ -239,7 +243,7 @@ def _series_costs(hd: dict, orders: dict[str, np.ndarray], stock: np.ndarray, lo
     and its stock and lost sales ``(S, n, H)``: the LP's ``C_s`` split by series, in numpy."""
     bought = sum(hd["cost"][k] * orders[k].sum(axis=1) for k in SOURCES)
     return (bought[None, :] + hd["h"] * stock.sum(axis=2) + hd["p"] * lost.sum(axis=2)
-            - hd["value"] * stock[:, :, -1])
+            - hd["value"] * (stock[:, :, -1] - hd["owned"]))
 
 
 def solve_sourcing(inputs: SourcingInputs, lambdas: list[float], alpha: float, solver: str = "HIGHS",

@@ -88,7 +88,8 @@ def run_supply_study(panel: DemandPanel, forecasts: pl.DataFrame, model: str, qu
     out = disruption(bench, cfg.disruption, inv.lead_time.by, cfg.seed)
     inputs, chosen = sourcing_inputs(bench, forecasts, model, quantiles, inv, cfg, ratios)
     result = solve_sourcing(inputs, sorted(set(cfg.sourcing.lambdas) | {cfg.sourcing.chosen_lambda}),
-                            cfg.sourcing.cvar_alpha, solver=str(inv.lp.solver))
+                            cfg.sourcing.cvar_alpha, solver=str(inv.lp.solver),
+                            terminal_value=cfg.sourcing.terminal_value)
     return SupplyStudy(bench, effect, lead_time_summary(effect, bench.target()), out, result, chosen, notes)
 
 
@@ -118,6 +119,6 @@ def sourcing_inputs(bench: Bench, forecasts: pl.DataFrame, model: str, quantiles
               for name, src in (("slow", sc.slow), ("fast", sc.fast))},
         unit_cost={"slow": unit_cost * sc.slow.cost_factor, "fast": unit_cost * sc.fast.cost_factor},
         holding=bench.window.costs.holding[rows], shortage=bench.window.costs.shortage[rows],
-        start_stock=bench.start[rows], pipeline=pipeline)
+        start_stock=bench.start[rows], pipeline=pipeline, names=[str(r) for r in rows.tolist()])
     chosen = econ[rows.tolist()].select(*bench.keys, "revenue", "lead_time", "unit_cost")
     return inputs, chosen
