@@ -14,7 +14,7 @@ UV_VERSION  := 0.13.9
 ARGS   ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help setup lock report quick test lint lab monitor benchmark benchmark-forecast benchmark-threads benchmark-inventory benchmark-games benchmark-anomaly clean
+.PHONY: help setup lock report quick test lint lab monitor benchmark benchmark-forecast benchmark-threads benchmark-inventory benchmark-games benchmark-anomaly benchmark-risk clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -82,6 +82,9 @@ benchmark-games: $(STAMP) ## The four-tier beer game at 2,000 and 20,000 Monte C
 
 benchmark-anomaly: $(STAMP) ## The detectors per anomaly type on the default shop and injected Walmart; the monitor on 30,000 series
 	$(PY) benchmarks/bench_anomaly.py
+
+benchmark-risk: $(STAMP) ## The shipment study on the SCMS history; variable lead times and the sourcing frontier on the newest report
+	$(PY) benchmarks/bench_risk.py
 
 clean: ## Remove caches and the virtual environment (keeps reports/)
 	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info
