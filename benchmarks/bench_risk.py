@@ -20,7 +20,12 @@ from pathlib import Path
 import polars as pl
 
 from workbench.config import compose, section
-from workbench.risk.distributions import crossing_share, delivery_stats, goodness_of_fit, lead_ratios
+from workbench.risk.distributions import (
+    crossing_share,
+    delivery_stats,
+    goodness_of_fit,
+    lead_ratios,
+)
 from workbench.risk.late_model import run_late_model
 from workbench.risk.scorecard import supplier_scorecard
 from workbench.risk.shipments import load_shipments
