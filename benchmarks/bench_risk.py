@@ -58,7 +58,8 @@ def shipment_study(risk) -> dict:
     stats = timed("delivery statistics (4 groupings)", times, lambda: [
         delivery_stats(frame, by, risk.distributions) for by in risk.distributions.group_by])
     timed("distribution fits per mode", times, goodness_of_fit, frame, "mode", risk.distributions)
-    timed("crossing and lead ratios", times, lambda: (crossing_share(frame), lead_ratios(frame, 30)))
+    timed("crossing and lead ratios", times,
+          lambda: (crossing_share(frame), lead_ratios(frame, risk.distributions.min_shipments)))
     late = timed("late-delivery model (fit, score, SHAP)", times, run_late_model, frame, risk.model)
     timed("supplier scorecard", times, supplier_scorecard, frame, risk.scorecard)
     print("## Shipment study\n")
@@ -80,8 +81,8 @@ def newest_run() -> Path:
 
 def supply(run_dir: Path, risk, ratios: dict, sizes: list[str]) -> None:
     run = open_run(None, run_dir)
-    inv = section(compose(), "inventory")
-    quantiles = run.cfg["forecast"]["quantiles"]
+    inv = run.section("inventory")
+    quantiles = run.section("forecast").quantiles
     forecasts = run.read_table("forecasts")
     best = run.read_table("leaderboard")["model"][0]
     panel = run.panel()
@@ -99,7 +100,7 @@ def supply(run_dir: Path, risk, ratios: dict, sizes: list[str]) -> None:
     for size in sizes:
         n, s = (int(x) for x in size.split("x"))
         cfg = replace(risk, sourcing=replace(risk.sourcing, max_series=n, scenarios=s))
-        inputs, _ = sourcing_inputs(study.bench, forecasts, best, quantiles, inv, cfg, ratios)
+        inputs, _ = sourcing_inputs(study.bench, inv, cfg, ratios)
         t0 = time.perf_counter()
         result = solve_sourcing(inputs, cfg.sourcing.lambdas, cfg.sourcing.cvar_alpha)
         seconds = time.perf_counter() - t0

@@ -88,7 +88,7 @@ def test_reports_are_self_contained(quick_run):
     _, reports = quick_run
     (run_dir,) = list((reports / "quick").iterdir())
     pages = sorted(run_dir.glob("*.html"))
-    assert len(pages) == 5
+    assert len(pages) == 6
     for page in [*pages, reports / "index.html"]:
         text = page.read_text()
         external = re.findall(r"""<(?:script|link|img|iframe)[^>]+(?:src|href)=["']?(?:https?:)?//[^>]*>""", text)

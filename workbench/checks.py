@@ -276,7 +276,7 @@ def check_shipments(plain: dict[str, Any], panel) -> None:
     dates and numbers (the loader's errors name them), and enough lead-time ratios for every
     shipment mode the lead-time model and the sourcing plan draw from."""
     from workbench.risk.distributions import lead_ratios
-    from workbench.risk.leadtime import supplier_modes
+    from workbench.risk.leadtime import supplier_modes, suppliers_of
     from workbench.risk.shipments import load_shipments
 
     risk, inv = section(plain, "risk"), section(plain, "inventory")
@@ -289,9 +289,7 @@ def check_shipments(plain: dict[str, Any], panel) -> None:
     known = sorted(k for k in ratios if k != "all")
     wanted: dict[str, str] = {}
     if inv.lead_time.variability == "shipments":
-        by = inv.lead_time.by
-        suppliers = (panel.static.get_column(by).cast(pl.String).fill_null("(none)").unique().sort().to_numpy()
-                     if by in panel.static.columns else np.array(["(none)"], dtype=object))
+        suppliers = np.unique(suppliers_of(panel.static, inv.lead_time.by))
         wanted |= {m: "inventory.lead_time.modes / default_modes" for m in supplier_modes(suppliers, inv.lead_time)}
     if RISK_NOTEBOOK in notebooks:
         wanted |= {risk.sourcing.slow.mode: "risk.sourcing.slow.mode", risk.sourcing.fast.mode: "risk.sourcing.fast.mode"}

@@ -1,8 +1,6 @@
 """Supply risk in stock decisions: the lead-time model, the three worlds of variable lead times,
 and supplier outages, on the tiny synthetic shop with forecasts that know the demand."""
 
-from dataclasses import replace
-
 import numpy as np
 import polars as pl
 import pytest
@@ -12,6 +10,7 @@ from workbench.config.inventory import LeadTimeConfig
 from workbench.config.risk import DisruptionConfig, ShipmentsConfig
 from workbench.forecast.series import quantile_column
 from workbench.risk.leadtime import LeadTimeModel, lead_times, scipy_distribution, supplier_modes
+from workbench.risk.sourcing import solve_sourcing
 from workbench.risk.stock import (
     ASSUMED,
     AWARE,
@@ -22,6 +21,7 @@ from workbench.risk.stock import (
     lead_time_summary,
     outage_mask,
 )
+from workbench.risk.study import sourcing_inputs
 
 QS = [0.05, 0.25, 0.5, 0.75, 0.9, 0.95]
 SCMS = ShipmentsConfig().path
@@ -133,4 +133,26 @@ def test_an_outage_of_every_supplier_costs_service_and_names_the_exposed(tiny_pa
 def test_bench_levels_follow_the_lead_time_view(tiny_panel, quick):
     b = bench(tiny_panel, quick, "inventory.lead_time.variability=distribution", "inventory.lead_time.aware=true")
     assert b.aware.varies and not b.fixed.varies
-    assert replace(b.fixed).lead.tolist() == b.lead_times.nominal.tolist()
+    mean, sd = b.lead_times.moments()
+    np.testing.assert_array_equal(b.aware.lead_mean, mean)
+    np.testing.assert_array_equal(b.aware.lead_sd, sd)
+    assert b.aware.lead_samples.shape == (b.econ.height, quick.section("inventory").lead_time.samples)
+
+
+def test_sourcing_plan_buys_what_sells_at_the_shop_s_own_economics(tiny_panel, quick):
+    """A lost unit costs its price and goodwill once the purchase is in the cost: the plan buys
+    most of the demand, even for items whose unit cost is most of their price."""
+    b = bench(tiny_panel, quick, "inventory.lead_time.variability=fixed")
+    risk = quick.section("risk", "risk.sourcing.max_series=6", "risk.sourcing.scenarios=4")
+    inv = quick.section("inventory")
+    ratios = {"Ocean": np.array([1.0, 1.0, 1.5]), "Air": np.array([0.0, 1.0, 1.0])}  # a ratio 0 is one period
+    inputs, chosen = sourcing_inputs(b, inv, risk, ratios)
+    assert chosen.height == 6  # the series of highest revenue
+    assert chosen["revenue"].min() >= b.econ["revenue"].sort(descending=True)[5]
+    price = b.econ.join(chosen.select(b.keys), on=b.keys, how="semi")["price"].to_numpy()
+    assert (inputs.shortage >= price).all() and (inputs.shortage > inputs.unit_cost["fast"]).all()
+    assert inputs.lead["fast"].min() >= 1
+    result = solve_sourcing(inputs, [0.0, 1.0], risk.sourcing.cvar_alpha)
+    bought = sum(result.orders[k][0].sum() for k in ("slow", "fast"))
+    needed = np.maximum(inputs.demand.mean(axis=0).sum() - inputs.start_stock.sum(), 0.0)
+    assert bought > 0.5 * needed

@@ -86,7 +86,9 @@ class LeadTimeVariability(StrEnum):
 class Crossing(StrEnum):
     """Whether a later order may arrive before an earlier one."""
 
-    data = "data"  # where the shipment history shows orders crossing in that mode (risk study: crossing share)
+    # where the shipment history shows orders crossing in that mode (risk study: crossing share); with
+    # variability=distribution, which has no history, orders may cross
+    data = "data"
     allow = "allow"
     forbid = "forbid"
 

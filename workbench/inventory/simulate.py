@@ -156,8 +156,10 @@ def _lead_draws(lead_draws: np.ndarray | None, lead: np.ndarray, horizon: int) -
     draws = np.asarray(lead_draws)
     if draws.shape != (lead.size, horizon):
         raise ValueError(f"simulate: lead_draws has shape {draws.shape}; expected (items, periods) ({lead.size}, {horizon})")
-    if not np.issubdtype(draws.dtype, np.integer) or np.any(draws < 1):
-        i, t = np.argwhere(draws < 1)[0] if np.any(draws < 1) else (0, 0)
+    if not np.issubdtype(draws.dtype, np.integer):
+        raise ValueError(f"simulate: lead_draws has dtype {draws.dtype}; expected whole periods (an integer array)")
+    if np.any(draws < 1):
+        i, t = np.argwhere(draws < 1)[0]
         raise ValueError(f"simulate: lead_draws must be whole periods >= 1; item {i} in period {t} has {draws[i, t]}")
     return draws
 
@@ -189,7 +191,7 @@ def simulate(
     backorders : unmet demand waits (True) or is lost (False).
     case_pack, moq : orders are rounded up to whole cases and to at least the MOQ.
     lead_draws : optional ``[item, period]`` lead time of an order placed in that period (at least
-        1); ``lead_time`` stays the nominal one (it marks the days the start alone decides).
+        1). The fill rate "after lead" counts from the arrival of an order placed in the first period.
     crossing : per item (or for all), whether a later order may arrive before an earlier one;
         where not, an order arrives no earlier than the one placed before it.
     outage : optional ``[item, period]`` mask of periods in which nothing arrives for the item;
@@ -206,6 +208,9 @@ def simulate(
         i, t = np.argwhere(~np.isfinite(demand) | (demand < 0))[0]
         raise ValueError(f"simulate: demand of item {i} in period {t} is {demand[i, t]}; expected >= 0")
     draws = _lead_draws(lead_draws, lead, horizon)
+    first = draws[:, 0]  # the first period an order placed at the origin arrives: before it, the start decides
+    if np.ndim(crossing) not in (0, 1) or np.size(crossing) not in (1, n):
+        raise ValueError(f"simulate: crossing has shape {np.shape(crossing)}; expected one flag, or one per item ({n},)")
     ordered = np.broadcast_to(np.asarray(crossing, dtype=bool), (n,))
     blocked = None if outage is None else np.asarray(outage, dtype=bool)
     if blocked is not None and blocked.shape != (n, horizon):
@@ -251,7 +256,7 @@ def simulate(
         stock -= today
         unmet = demand[:, t] - today
         served += today
-        served_late += np.where(t >= lead, today, 0.0)
+        served_late += np.where(t >= first, today, 0.0)
         short_units += unmet
         short = unmet > 1e-9
         stockout_days += short
@@ -280,7 +285,7 @@ def simulate(
     return SimResult(
         demand=demand.sum(axis=1),
         sales=served,
-        demand_after_lead=np.where(np.arange(horizon)[None, :] >= lead[:, None], demand, 0.0).sum(axis=1),
+        demand_after_lead=np.where(np.arange(horizon)[None, :] >= first[:, None], demand, 0.0).sum(axis=1),
         sales_after_lead=served_late,
         lost=short_units,
         backlog_periods=waited,

@@ -58,7 +58,7 @@ class LeadTimes:
         return out
 
     def _periods(self, ratios: np.ndarray) -> np.ndarray:
-        return np.maximum(np.rint(self.nominal[:, None] * ratios), 1).astype(np.int64)
+        return whole_periods(self.nominal[:, None], ratios)
 
     def draws(self, horizon: int, salt: int = 0) -> np.ndarray:
         """The lead time of an order placed in each period of the window, ``(n, horizon)`` int."""
@@ -87,6 +87,18 @@ class LeadTimes:
             pl.Series("lead_time", self.nominal), pl.Series("mode", self.group),
             pl.Series("crossing", self.crossing), pl.Series("lead_time_mean", mean),
             pl.Series("lead_time_sd", sd), pl.Series("lead_time_q95", q95))
+
+
+def whole_periods(nominal, ratios) -> np.ndarray:
+    """A lead time in whole periods: ``max(1, round(L r))`` (a ratio of 0, delivered the day the
+    order was sent, is still one period: an order placed at the end of a period sells from the next).
+
+    Examples
+    --------
+    >>> whole_periods(np.array([4, 7]), np.array([1.16, 0.0])).tolist()
+    [5, 1]
+    """
+    return np.maximum(np.rint(np.asarray(nominal, dtype=float) * np.asarray(ratios, dtype=float)), 1).astype(np.int64)
 
 
 @dataclass(frozen=True)
@@ -126,13 +138,25 @@ def scipy_distribution(name: str, params: dict[str, float], setting: str = "inve
     return frozen
 
 
-def supplier_modes(suppliers: np.ndarray, cfg: LeadTimeConfig) -> np.ndarray:
+NO_SUPPLIER = "(none)"
+
+
+def suppliers_of(frame: pl.DataFrame, by: str) -> np.ndarray:
+    """The supplier of each row of ``frame`` (its column ``by``), ``(none)`` where it names none or
+    the data has no such column."""
+    if by not in frame.columns:
+        return np.full(frame.height, NO_SUPPLIER, dtype=object)
+    return frame.get_column(by).cast(pl.String).fill_null(NO_SUPPLIER).to_numpy().astype(object)
+
+
+def supplier_modes(suppliers: np.ndarray, cfg: LeadTimeConfig, universe=()) -> np.ndarray:
     """The shipment mode of each series: its supplier's in ``cfg.modes``, else ``default_modes``
-    in turn over the suppliers in name order."""
-    names = np.unique(suppliers)
+    in turn over the suppliers in name order. ``universe`` (every supplier of the data) fixes that
+    order, so that a supplier keeps its mode whichever series are present."""
+    names = np.unique(np.concatenate([np.asarray(list(universe), dtype=object), np.asarray(suppliers, dtype=object)]))
     rest = [s for s in names if s not in cfg.modes]
     assigned = {**{s: cfg.default_modes[k % len(cfg.default_modes)] for k, s in enumerate(rest)}, **cfg.modes}
-    return np.array([assigned[s] for s in suppliers.tolist()], dtype=object) if suppliers.size else np.array([], dtype=object)
+    return np.array([assigned[s] for s in np.asarray(suppliers).tolist()], dtype=object)
 
 
 @dataclass(frozen=True)
@@ -143,19 +167,25 @@ class LeadTimeModel:
     cfg: LeadTimeConfig
     shipments: ShipmentsConfig | None = None
     min_shipments: int = 30  # a mode needs this many observed ratios
+    universe: tuple[str, ...] = ()  # every supplier of the data (the order of default_modes' turns)
+
+    @classmethod
+    def of(cls, static: pl.DataFrame, cfg: LeadTimeConfig, shipments: ShipmentsConfig | None,
+           min_shipments: int = 30) -> LeadTimeModel:
+        """The model for a panel whose static table is ``static``."""
+        return cls(cfg, shipments, min_shipments, tuple(np.unique(suppliers_of(static, cfg.by)).tolist()))
 
     def for_series(self, econ: pl.DataFrame) -> LeadTimes:
-        return lead_times(econ, self.cfg, self.shipments, self.min_shipments)
+        return lead_times(econ, self.cfg, self.shipments, self.min_shipments, self.universe)
 
 
 def lead_times(econ: pl.DataFrame, cfg: LeadTimeConfig, shipments: ShipmentsConfig | None = None,
-               min_shipments: int = 30) -> LeadTimes:
+               min_shipments: int = 30, universe=()) -> LeadTimes:
     """The lead-time model of the series of ``econ`` (one row per series, with ``lead_time`` in
     periods and the supplier column ``cfg.by`` where the data has one)."""
     nominal = econ.get_column("lead_time").to_numpy().astype(np.int64)
     n = nominal.size
-    suppliers = (econ.get_column(cfg.by).cast(pl.String).fill_null("(none)").to_numpy().astype(object)
-                 if cfg.by in econ.columns else np.full(n, "(none)", dtype=object))
+    suppliers = suppliers_of(econ, cfg.by)
     if cfg.variability == "fixed":
         return LeadTimes(nominal, np.full(n, "fixed", dtype=object), {}, np.ones(n, dtype=bool), cfg.seed,
                          "fixed: every order takes the item's lead time")
@@ -165,11 +195,11 @@ def lead_times(econ: pl.DataFrame, cfg: LeadTimeConfig, shipments: ShipmentsConf
         args = ", ".join(f"{k}={v:g}" for k, v in cfg.params.items())
         return LeadTimes(nominal, np.full(n, cfg.distribution, dtype=object), {cfg.distribution: Frozen(frozen)},
                          crossing, cfg.seed, f"the item's lead time times a scipy.stats.{cfg.distribution}({args}) ratio")
-    return _from_shipments(nominal, suppliers, cfg, shipments, min_shipments)
+    return _from_shipments(nominal, suppliers, cfg, shipments, min_shipments, universe)
 
 
 def _from_shipments(nominal, suppliers, cfg: LeadTimeConfig, shipments: ShipmentsConfig | None,
-                    min_shipments: int) -> LeadTimes:
+                    min_shipments: int, universe=()) -> LeadTimes:
     from workbench.risk.distributions import crossing_share, fit, lead_ratios
     from workbench.risk.shipments import load_shipments
 
@@ -177,8 +207,11 @@ def _from_shipments(nominal, suppliers, cfg: LeadTimeConfig, shipments: Shipment
         raise ValueError("inventory.lead_time.variability=shipments needs the shipment history (risk.shipments)")
     history = load_shipments(shipments)
     observed = lead_ratios(history.frame, min_shipments)
-    modes = supplier_modes(suppliers, cfg)
+    modes = supplier_modes(suppliers, cfg, universe)
     notes = []
+    if (suppliers == NO_SUPPLIER).all():
+        notes.append(f"The data names no supplier (no column '{cfg.by}', inventory.lead_time.by): every series takes"
+                     f" the mode {modes[0]!r} (inventory.lead_time.default_modes).")
     unknown = sorted(set(modes.tolist()) - set(observed))
     if unknown:
         known = sorted(k for k in observed if k != "all")

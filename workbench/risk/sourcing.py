@@ -15,8 +15,9 @@ The bracket is Rockafellar & Uryasev's CVaR of the scenario cost, exact at the o
 ``lambda > 0`` (:func:`workbench.risk.measures.cvar`). ``lambda`` is a ``cp.Parameter``: the
 problem is built and compiled once and re-solved along the frontier. The terminal value prices
 each unit left at the end at the cheaper source's unit cost (the slow one's, where it is the
-cheap one), so the plan neither runs stock down at the end nor hoards; it assumes the shortage
-cost is at least that value, or keeping stock beats selling it. Only what the plan adds is credited:
+cheap one), so the plan neither runs stock down at the end nor hoards. The purchase is in the cost,
+so a lost unit must cost what it would have brought (its price, plus goodwill): with only the
+lost margin as its cost, a unit would be paid for twice and buying would never pay. Only what the plan adds is credited:
 ``I0`` is the stock the series starts with plus its pipeline, a constant that changes no decision but
 keeps a series that ends as it started from showing a negative cost. What arrives after the horizon
 is paid and never valued.
@@ -42,6 +43,7 @@ import scipy.sparse as sp
 
 from workbench.inventory.lp import highs_banner_spent
 from workbench.inventory.lp_data import PlanInfeasible, PlanSolverFailed, PlanUnbounded
+from workbench.risk.leadtime import whole_periods
 from workbench.risk.measures import cvar
 
 SOURCES = ("slow", "fast")
@@ -74,7 +76,9 @@ class SourcingInputs:
     lead: dict[str, np.ndarray]  # source -> (S, n, H) whole periods >= 1, of an order placed in (s, i, t)
     unit_cost: dict[str, np.ndarray]  # source -> (n,) per unit ordered
     holding: np.ndarray  # (n,) per unit and period in stock at the end of a period
-    shortage: np.ndarray  # (n,) per unit of demand lost
+    # (n,) per unit of demand lost: with the purchase in the cost, the revenue the unit would have brought
+    # plus goodwill (price + margin x inventory.shortage_penalty), or buying a unit would never pay
+    shortage: np.ndarray
     start_stock: np.ndarray  # (n,)
     pipeline: np.ndarray | None = None  # (n, H) arrivals already on order
     names: list[str] | None = None  # series names, for the split table
@@ -111,7 +115,8 @@ class SourcingInputs:
 
 def lead_scenarios(nominal: np.ndarray, ratios: np.ndarray, lead_factor: float, scenarios: int, horizon: int,
                    rng: np.random.Generator) -> np.ndarray:
-    """Lead times ``L[s, i, t] = max(1, round(L_i * f * r))`` of an order placed in period t,
+    """Lead times ``L[s, i, t] = max(1, round(L_i * f * r))`` of an order placed in period t
+    (:func:`~workbench.risk.leadtime.whole_periods`),
     with ``r`` drawn with replacement from the observed ratios of actual to scheduled lead time
     (one draw per scenario, series and period) and ``f`` the source's lead factor.
 
@@ -124,13 +129,13 @@ def lead_scenarios(nominal: np.ndarray, ratios: np.ndarray, lead_factor: float, 
     ratios = np.asarray(ratios, dtype=float)
     if nominal.ndim != 1 or np.any(~np.isfinite(nominal) | (nominal <= 0)):
         raise ValueError(f"lead_scenarios: nominal lead times {nominal.shape}; expected one finite value > 0 per series")
-    if ratios.ndim != 1 or ratios.size == 0 or np.any(~np.isfinite(ratios) | (ratios <= 0)):
-        raise ValueError(f"lead_scenarios: ratios {ratios.shape}; expected a non-empty list of finite ratios > 0")
+    if ratios.ndim != 1 or ratios.size == 0 or np.any(~np.isfinite(ratios) | (ratios < 0)):
+        raise ValueError(f"lead_scenarios: ratios {ratios.shape}; expected a non-empty list of finite ratios >= 0")
     if not lead_factor > 0 or scenarios < 1 or horizon < 1:
         raise ValueError(f"lead_scenarios: lead_factor={lead_factor}, scenarios={scenarios}, horizon={horizon}; "
                          "expected a factor > 0 and at least one scenario and period")
     drawn = rng.choice(ratios, size=(scenarios, nominal.size, horizon), replace=True)
-    return np.maximum(1, np.round(nominal[None, :, None] * lead_factor * drawn)).astype(np.int64)
+    return whole_periods(nominal[None, :, None] * lead_factor, drawn)
 
 
 @dataclass

@@ -27,7 +27,7 @@ from workbench.inventory.cube import forecast_cube
 from workbench.inventory.levels import InventoryPolicy, LevelInputs, make_policies
 from workbench.inventory.simulate import SimResult, simulate
 from workbench.inventory.study import HoldOut, hold_out, starting_stock
-from workbench.risk.leadtime import LeadTimeModel, LeadTimes
+from workbench.risk.leadtime import LeadTimeModel, LeadTimes, suppliers_of
 
 FIXED, ASSUMED, AWARE = "fixed lead times", "drawn; levels assume fixed", "drawn; levels account for variability"
 WORLDS = (FIXED, ASSUMED, AWARE)
@@ -56,6 +56,10 @@ class Bench:
         keys = list(panel.keys)
         w = hold_out(panel, forecasts, inv)
         cube = forecast_cube(forecasts, keys, quantiles, model)
+        if cube.mean.shape != w.demand.shape:
+            raise ValueError(f"forecasts of '{model}' cover {cube.mean.shape[0]} series x {cube.mean.shape[1]} periods;"
+                             f" the hold-out window has {w.demand.shape[0]} x {w.demand.shape[1]}: the model must"
+                             " forecast every series on every date")
         lt = lead_model.for_series(w.econ)
         fixed = LevelInputs.from_economics(cube, w.econ, int(inv.review_days), inv.error_correlation)
         aware = LevelInputs.from_economics(cube, w.econ, int(inv.review_days), inv.error_correlation,
@@ -145,8 +149,7 @@ def disruption(bench: Bench, cfg: DisruptionConfig, supplier_column: str, seed: 
     """Every supplier out for ``cfg.days`` periods, against every policy (levels that account
     for lead-time variability, lead times drawn as in the first replication)."""
     econ, keys = bench.econ, bench.keys
-    suppliers = (econ.get_column(supplier_column).cast(pl.String).fill_null("(none)").to_numpy().astype(object)
-                 if supplier_column in econ.columns else np.full(econ.height, "(none)", dtype=object))
+    suppliers = suppliers_of(econ, supplier_column)
     outage, starts = outage_mask(suppliers, bench.horizon, cfg, seed)
     draws = bench.lead_times.draws(bench.horizon, salt=0)
     price = econ.get_column("price").to_numpy()

@@ -18,7 +18,7 @@ import polars as pl
 
 from workbench.config.risk import RiskConfig
 from workbench.data.panel import DemandPanel
-from workbench.inventory.cube import Cube, demand_scenarios, forecast_cube
+from workbench.inventory.cube import Cube, demand_scenarios
 from workbench.risk.distributions import (
     crossing_share,
     delivery_stats,
@@ -80,21 +80,21 @@ def run_supply_study(panel: DemandPanel, forecasts: pl.DataFrame, model: str, qu
     """The inventory stage's policies for ``model``'s forecasts under the supply the history
     describes (``inventory.lead_time``), an outage of every supplier, and dual sourcing."""
     bench = Bench.build(panel, forecasts, model, quantiles, inv,
-                        LeadTimeModel(inv.lead_time, cfg.shipments, cfg.distributions.min_shipments))
+                        LeadTimeModel.of(panel.static, inv.lead_time, cfg.shipments, cfg.distributions.min_shipments))
     effect = lead_time_effect(bench, cfg.replications)
     notes = list(bench.notes)
     if bench.lead_times.fixed:
         notes.append("Lead times are fixed (inventory.lead_time.variability=fixed): the three worlds coincide.")
     out = disruption(bench, cfg.disruption, inv.lead_time.by, cfg.seed)
-    inputs, chosen = sourcing_inputs(bench, forecasts, model, quantiles, inv, cfg, ratios)
+    inputs, chosen = sourcing_inputs(bench, inv, cfg, ratios)
     result = solve_sourcing(inputs, sorted(set(cfg.sourcing.lambdas) | {cfg.sourcing.chosen_lambda}),
                             cfg.sourcing.cvar_alpha, solver=str(inv.lp.solver),
                             terminal_value=cfg.sourcing.terminal_value)
     return SupplyStudy(bench, effect, lead_time_summary(effect, bench.target()), out, result, chosen, notes)
 
 
-def sourcing_inputs(bench: Bench, forecasts: pl.DataFrame, model: str, quantiles: list[float], inv,
-                    cfg: RiskConfig, ratios: dict[str, np.ndarray]) -> tuple[SourcingInputs, pl.DataFrame]:
+def sourcing_inputs(bench: Bench, inv, cfg: RiskConfig,
+                    ratios: dict[str, np.ndarray]) -> tuple[SourcingInputs, pl.DataFrame]:
     """The dual-sourcing plan's data for the ``risk.sourcing.max_series`` series of highest revenue:
     demand paths from the forecast's quantiles, lead-time paths per source from the history's
     ratios of its mode, unit costs per source."""
@@ -106,19 +106,22 @@ def sourcing_inputs(bench: Bench, forecasts: pl.DataFrame, model: str, quantiles
                              f" modes with enough: {sorted(k for k in ratios if k != 'all')}")
     order = np.argsort(-econ.get_column("revenue").to_numpy(), kind="stable")
     rows = np.sort(order[: sc.max_series] if sc.max_series else order)
-    full = forecast_cube(forecasts, bench.keys, quantiles, model)
+    full = bench.fixed.cube
     cube = Cube(mean=full.mean[rows], values=full.values[rows], levels=full.levels)
     horizon = cube.mean.shape[1]
     rng = np.random.default_rng([sc.seed, 11])
     nominal = econ.get_column("lead_time").to_numpy()[rows]
     unit_cost = econ.get_column("unit_cost").to_numpy()[rows]
+    price = econ.get_column("price").to_numpy()[rows]
+    # a lost unit costs the revenue it would have brought and the goodwill (the purchase is in the cost)
+    lost_sale = price + np.maximum(price - unit_cost, 0.0) * inv.shortage_penalty
     pipeline = None if bench.window.pipeline is None else bench.window.pipeline[rows]
     inputs = SourcingInputs(
         demand=demand_scenarios(cube, sc.scenarios, inv.error_correlation, sc.seed),
         lead={name: lead_scenarios(nominal, ratios[src.mode], src.lead_factor, sc.scenarios, horizon, rng)
               for name, src in (("slow", sc.slow), ("fast", sc.fast))},
         unit_cost={"slow": unit_cost * sc.slow.cost_factor, "fast": unit_cost * sc.fast.cost_factor},
-        holding=bench.window.costs.holding[rows], shortage=bench.window.costs.shortage[rows],
+        holding=bench.window.costs.holding[rows], shortage=lost_sale,
         start_stock=bench.start[rows], pipeline=pipeline, names=[str(r) for r in rows.tolist()])
     chosen = econ[rows.tolist()].select(*bench.keys, "revenue", "lead_time", "unit_cost")
     return inputs, chosen

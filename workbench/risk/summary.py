@@ -13,8 +13,9 @@ HEADLINE = Headline("06_risk", (
     Metric("late_roc_auc", "late-delivery AUC", "{:.2f}",
            "Late-delivery AUC: ROC-AUC of the late-delivery model on the later years it was not trained on."),
     Metric("fill_rate_assumed", "fill rate, fixed-lead levels", "{:.1%}",
-           "Fill rate, fixed-lead levels: the cheapest policy's fill rate after the first lead time when lead "
-           "times are drawn from the shipment history but its levels assume them fixed."),
+           "Fill rate, fixed-lead levels: the fill rate after the first lead time of the policy that is cheapest "
+           "with lead-aware levels, when lead times are drawn from the shipment history but its levels assume "
+           "them fixed."),
     Metric("fill_rate_aware", "fill rate, lead-aware levels", "{:.1%}",
            "Fill rate, lead-aware levels: the same with levels that account for lead-time variability."),
     Metric("fast_share", "fast-source share", "{:.0%}",
