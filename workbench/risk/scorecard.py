@@ -10,9 +10,9 @@ import polars as pl
 
 from workbench.config.risk import ScorecardConfig
 from workbench.risk import schema as s
+from workbench.risk.distributions import MISSING, OTHER
 from workbench.risk.measures import cvar
 
-MISSING, OTHER = "(missing)", "other"
 MIN_YEAR_SHIPMENTS = 5  # a year enters the trend with at least this many shipments
 MIN_TREND_YEARS = 3  # a slope through fewer years is left null
 
