@@ -19,6 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import polars as pl
+from tables import markdown
 
 from workbench.anomaly.monitor_state import save_state, tail_of
 from workbench.anomaly.study import run_study, save_study
@@ -30,15 +31,6 @@ from workbench.monitor import monitor
 from workbench.session import Run
 
 EXPERIMENTS = {"default": [], "walmart": ["experiment=walmart"]}
-
-
-def markdown(frame: pl.DataFrame, digits: int = 2) -> str:
-    cols = frame.columns
-    rows = ["| " + " | ".join(cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
-    for r in frame.iter_rows():
-        rows.append("| " + " | ".join(f"{v:.{digits}f}" if isinstance(v, float) else ("" if v is None else str(v))
-                                      for v in r) + " |")
-    return "\n".join(rows)
 
 
 def background(name: str) -> None:

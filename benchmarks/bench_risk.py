@@ -18,6 +18,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import polars as pl
+from tables import markdown
 
 from workbench.config import compose, section
 from workbench.risk.distributions import (
@@ -33,15 +34,6 @@ from workbench.risk.sourcing import solve_sourcing
 from workbench.risk.stock import AWARE, lead_time_effect, lead_time_summary
 from workbench.risk.study import run_supply_study, sourcing_inputs
 from workbench.session import open_run
-
-
-def markdown(frame: pl.DataFrame, digits: int = 3) -> str:
-    cols = frame.columns
-    rows = ["| " + " | ".join(cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
-    for r in frame.iter_rows():
-        rows.append("| " + " | ".join(f"{v:.{digits}f}" if isinstance(v, float) else ("" if v is None else str(v))
-                                      for v in r) + " |")
-    return "\n".join(rows)
 
 
 def timed(label: str, times: list, fn, *args, **kwargs):
@@ -63,12 +55,12 @@ def shipment_study(risk) -> dict:
     late = timed("late-delivery model (fit, score, SHAP)", times, run_late_model, frame, risk.model)
     timed("supplier scorecard", times, supplier_scorecard, frame, risk.scorecard)
     print("## Shipment study\n")
-    print(markdown(pl.DataFrame(times)), "\n")
+    print(markdown(digits=3, frame=pl.DataFrame(times)), "\n")
     print("### Delivery performance by mode\n")
-    print(markdown(stats[0].select("group", "shipments", "on_time_rate", "late_share", "exact_share",
+    print(markdown(digits=3, frame=stats[0].select("group", "shipments", "on_time_rate", "late_share", "exact_share",
                                    "delay_when_late_mean", "delay_when_late_q90", "lead_time_median")), "\n")
     print("### Late-delivery model (trained before risk.model.test_from)\n")
-    print(markdown(late.scores), "\n")
+    print(markdown(digits=3, frame=late.scores), "\n")
     return lead_ratios(frame, risk.distributions.min_shipments)
 
 
@@ -90,7 +82,7 @@ def supply(run_dir: Path, risk, ratios: dict, sizes: list[str]) -> None:
     study = run_supply_study(panel, forecasts, best, quantiles, inv, risk, ratios)
     print(f"## Stock decisions on {run_dir} ({best}, {study.bench.econ.height} series, "
           f"{study.bench.horizon} periods): {time.perf_counter() - t0:.1f} s for the supply study\n")
-    print(markdown(study.lead_summary.select("policy", "world", "fill_rate_after_lead", "cycle_service_level",
+    print(markdown(digits=3, frame=study.lead_summary.select("policy", "world", "fill_rate_after_lead", "cycle_service_level",
                                              "mean_stock", "total_cost", "total_cost_sd")), "\n")
     t0 = time.perf_counter()
     lead_time_summary(lead_time_effect(study.bench, risk.replications), study.bench.target())
@@ -111,7 +103,7 @@ def supply(run_dir: Path, risk, ratios: dict, sizes: list[str]) -> None:
                      "expected cost rise": float(f["expected_cost"][-1] / f["expected_cost"][0] - 1),
                      "CVaR fall": float(1 - f["cvar_exact"][-1] / f["cvar_exact"][0])})
     print("## Dual-sourcing frontier by size\n")
-    print(markdown(pl.DataFrame(rows)))
+    print(markdown(digits=3, frame=pl.DataFrame(rows)))
 
 
 def main() -> None:

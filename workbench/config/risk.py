@@ -148,12 +148,13 @@ class SourcingConfig:
     slow: SourceConfig = field(default_factory=lambda: SourceConfig(mode="Ocean", lead_factor=2.0, cost_factor=1.0))
     fast: SourceConfig = field(default_factory=lambda: SourceConfig(mode="Air", lead_factor=0.5, cost_factor=1.25))
     # joint lead-time and demand scenarios; with max_series the LP's size: series x periods x scenarios
-    # stock and sales variables (60 x 28 x 20: about ten seconds for the frontier on two cores)
+    # stock and lost-sales variables (100 x 28 x 20: about 5 s for the frontier on two cores; 200 x 28 x 40
+    # about a minute, benchmarks/bench_risk.py)
     scenarios: int = 20
     cvar_alpha: float = 0.9
     lambdas: list[float] = field(default_factory=lambda: [0.0, 0.5, 1.0, 2.0, 4.0])  # the frontier's weights
     chosen_lambda: float = 1.0  # the split the report shows
-    max_series: int = 60  # series of highest revenue in the plan (0: all)
+    max_series: int = 100  # series of highest revenue in the plan (0: all)
     terminal_value: bool = True  # stock left at the end is worth the cheaper source's unit cost
     seed: int = II("experiment.seed")
 
