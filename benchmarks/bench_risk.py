@@ -43,15 +43,16 @@ def timed(label: str, times: list, fn, *args, **kwargs):
     return out
 
 
-def shipment_study(risk) -> dict:
+def shipment_study(risk):
+    """The shipment study's steps, timed and printed; returns the history and its lead ratios."""
     times: list[dict] = []
     history = timed("load and repair the history", times, load_shipments, risk.shipments)
     frame = history.frame
     stats = timed("delivery statistics (4 groupings)", times, lambda: [
         delivery_stats(frame, by, risk.distributions) for by in risk.distributions.group_by])
     timed("distribution fits per mode", times, goodness_of_fit, frame, "mode", risk.distributions)
-    timed("crossing and lead ratios", times,
-          lambda: (crossing_share(frame), lead_ratios(frame, risk.distributions.min_shipments)))
+    _, ratios = timed("crossing and lead ratios", times,
+                      lambda: (crossing_share(frame), lead_ratios(frame, risk.distributions.min_shipments)))
     late = timed("late-delivery model (fit, score, SHAP)", times, run_late_model, frame, risk.model)
     timed("supplier scorecard", times, supplier_scorecard, frame, risk.scorecard)
     print("## Shipment study\n")
@@ -61,7 +62,7 @@ def shipment_study(risk) -> dict:
                                    "delay_when_late_mean", "delay_when_late_q90", "lead_time_median")), "\n")
     print("### Late-delivery model (trained before risk.model.test_from)\n")
     print(markdown(digits=3, frame=late.scores), "\n")
-    return lead_ratios(frame, risk.distributions.min_shipments)
+    return history, ratios
 
 
 def newest_run() -> Path:
@@ -71,7 +72,7 @@ def newest_run() -> Path:
     return runs[-1]
 
 
-def supply(run_dir: Path, risk, ratios: dict, sizes: list[str]) -> None:
+def supply(run_dir: Path, risk, history, ratios: dict, sizes: list[str]) -> None:
     run = open_run(None, run_dir)
     inv = run.section("inventory")
     quantiles = run.section("forecast").quantiles
@@ -79,7 +80,7 @@ def supply(run_dir: Path, risk, ratios: dict, sizes: list[str]) -> None:
     best = run.read_table("leaderboard")["model"][0]
     panel = run.panel()
     t0 = time.perf_counter()
-    study = run_supply_study(panel, forecasts, best, quantiles, inv, risk, ratios)
+    study = run_supply_study(panel, forecasts, best, quantiles, inv, risk, history)
     print(f"## Stock decisions on {run_dir} ({best}, {study.bench.econ.height} series, "
           f"{study.bench.horizon} periods): {time.perf_counter() - t0:.1f} s for the supply study\n")
     print(markdown(digits=3, frame=study.lead_summary.select("policy", "world", "fill_rate_after_lead", "cycle_service_level",
@@ -112,8 +113,8 @@ def main() -> None:
     parser.add_argument("--sizes", nargs="*", default=["30x10", "60x20", "100x20", "200x10"])
     args = parser.parse_args()
     risk = section(compose(), "risk")
-    ratios = shipment_study(risk)
-    supply(args.run or newest_run(), risk, ratios, args.sizes)
+    history, ratios = shipment_study(risk)
+    supply(args.run or newest_run(), risk, history, ratios, args.sizes)
 
 
 if __name__ == "__main__":

@@ -159,6 +159,12 @@ def check_anomaly(an: AnomalyConfig) -> None:
 RISK_NOTEBOOK = "06_risk"
 
 
+def reads_history(notebooks: list[str], lead_time) -> bool:
+    """Whether a notebook of the run reads the shipment history: the risk study, or the inventory
+    study when its lead times are drawn from the history."""
+    return RISK_NOTEBOOK in notebooks or ("03_inventory" in notebooks and lead_time.variability == "shipments")
+
+
 def check_risk(risk, inv: InventoryConfig, exp: ExperimentConfig) -> None:
     """Ranges of the risk group, the lead-time model of the inventory group, and the shipment
     history's file where a notebook that runs will read it (its contents are checked against the
@@ -195,9 +201,7 @@ def check_risk(risk, inv: InventoryConfig, exp: ExperimentConfig) -> None:
         if src.lead_factor <= 0 or src.cost_factor <= 0:
             raise SettingError(f"risk.sourcing.{name}: lead_factor={src.lead_factor} and cost_factor={src.cost_factor};"
                                " expected both > 0")
-    needs_history = RISK_NOTEBOOK in exp.notebooks or (
-        "03_inventory" in exp.notebooks and lt.variability == "shipments")
-    if needs_history and not Path(risk.shipments.path).expanduser().is_file():
+    if reads_history(exp.notebooks, lt) and not Path(risk.shipments.path).expanduser().is_file():
         raise SettingError(f"risk.shipments.path={risk.shipments.path!r}: no such file (working directory:"
                            f" {Path.cwd()}); the shipment history is read by "
                            + (RISK_NOTEBOOK if RISK_NOTEBOOK in exp.notebooks else
@@ -281,8 +285,7 @@ def check_shipments(plain: dict[str, Any], panel) -> None:
 
     risk, inv = section(plain, "risk"), section(plain, "inventory")
     notebooks = section(plain, "experiment").notebooks
-    uses_ratios = "03_inventory" in notebooks and inv.lead_time.variability == "shipments"
-    if RISK_NOTEBOOK not in notebooks and not uses_ratios:
+    if not reads_history(notebooks, inv.lead_time):
         return
     history = load_shipments(risk.shipments)
     ratios = lead_ratios(history.frame, risk.distributions.min_shipments)

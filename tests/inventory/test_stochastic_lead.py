@@ -20,7 +20,8 @@ from workbench.inventory import (
     simulate,
 )
 from workbench.inventory.policies import lead_time_demand_sd
-from workbench.risk.leadtime import Empirical, LeadTimes
+from workbench.risk.distributions import fit
+from workbench.risk.leadtime import LeadTimes
 
 LEVELS = np.array([0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99])
 MU = np.array([10.0, 40.0, 3.0])
@@ -94,7 +95,7 @@ def test_variable_lead_times_raise_the_quantile_levels():
 
 def test_zero_lead_time_variance_equals_the_deterministic_simulation_exactly():
     d, lead = demand(), np.array([4, 2, 1])
-    fixed_model = LeadTimes(lead, np.full(3, "Truck", dtype=object), {"Truck": Empirical(np.array([1.0]))},
+    fixed_model = LeadTimes(lead, np.full(3, "Truck", dtype=object), {"Truck": fit(np.array([1.0]), "empirical")},
                             np.ones(3, dtype=bool), seed=5)
     draws = fixed_model.draws(H)
     assert (draws == lead[:, None]).all()

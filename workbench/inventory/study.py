@@ -23,7 +23,7 @@ import polars as pl
 
 from workbench.data.panel import DATE, DEMAND, DemandPanel
 from workbench.inventory import tradeoff
-from workbench.inventory.cube import forecast_cube
+from workbench.inventory.cube import Cube, forecast_cube
 from workbench.inventory.economics import series_economics
 from workbench.inventory.levels import LevelInputs, Levels, make_policies
 from workbench.inventory.lp import SHADOW_SCHEMA, PlanResult
@@ -99,6 +99,18 @@ def hold_out(panel: DemandPanel, forecasts: pl.DataFrame, cfg) -> HoldOut:
     return HoldOut(econ, defaulted, demand, start, pipeline, costs)
 
 
+def window_cube(forecasts: pl.DataFrame, keys: list[str], quantiles: list[float], model: str, w: HoldOut) -> Cube:
+    """``model``'s hold-out forecasts as a cube, which must cover every series and date of the window."""
+    cube = forecast_cube(forecasts, keys, quantiles, model)
+    if cube.mean.shape != w.demand.shape:
+        raise ValueError(
+            f"forecasts of '{model}' cover {cube.mean.shape[0]} series x {cube.mean.shape[1]} periods; the hold-out"
+            f" window has {w.demand.shape[0]} x {w.demand.shape[1]}: every compared model must forecast every"
+            " series on every date"
+        )
+    return cube
+
+
 def starting_stock(w: HoldOut, x: LevelInputs, notes: list[str]) -> np.ndarray:
     """The stock on hand at the origin; where the data records none, the (R,S) quantile level of
     the forecaster of ``x`` (said in ``notes``)."""
@@ -142,14 +154,8 @@ def run_inventory_study(
     check_inventory_config(cfg, quantiles)
     keys, review = list(panel.keys), int(cfg.review_days)
     w = hold_out(panel, forecasts, cfg)
-    econ, (n, horizon) = w.econ, w.demand.shape
-    cubes = {m: forecast_cube(forecasts, keys, quantiles, m) for m in models}
-    for m, c in cubes.items():
-        if c.mean.shape != (n, horizon):
-            raise ValueError(
-                f"forecasts of '{m}' cover {c.mean.shape[0]} series x {c.mean.shape[1]} periods; the hold-out"
-                f" window has {n} x {horizon}: every compared model must forecast every series on every date"
-            )
+    econ, horizon = w.econ, w.demand.shape[1]
+    cubes = {m: window_cube(forecasts, keys, quantiles, m, w) for m in models}
     policies = make_policies(list(cfg.policies))
     supply = Supply.of(lead_model, econ, horizon, cfg.lead_time)
 

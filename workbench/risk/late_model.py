@@ -94,13 +94,7 @@ def time_split(frame: pl.DataFrame, test_from: str) -> tuple[pl.DataFrame, pl.Da
         cut = date.fromisoformat(test_from)
     except (TypeError, ValueError):
         raise ValueError(f"risk.model.test_from={test_from!r}; expected a date YYYY-MM-DD") from None
-    for column in (SCHEDULED, SHIPMENT_ID):
-        if column not in frame.columns:
-            raise ValueError(f"shipment history: no column {column!r}; columns: {frame.columns}")
-    undated = frame.filter(pl.col(SCHEDULED).is_null())
-    if undated.height:
-        raise ValueError(f"shipment history: {undated.height} shipments without a {SCHEDULED}"
-                         f" (shipment_id {undated[SHIPMENT_ID].head(5).to_list()}); expected a date on every row")
+    _require_filled(frame, (SHIPMENT_ID, SCHEDULED), "the", "a scheduled date on every shipment")
     order = [SCHEDULED, SHIPMENT_ID]
     train = frame.filter(pl.col(SCHEDULED) < cut).sort(order)
     test = frame.filter(pl.col(SCHEDULED) >= cut).sort(order)
@@ -287,13 +281,20 @@ def _delay_target(frame: pl.DataFrame) -> np.ndarray:
 
 
 def _check_labels(frame: pl.DataFrame, name: str) -> None:
-    for column in (LATE, DELAY):
+    _require_filled(frame, (LATE, DELAY), name, "delivered shipments")
+
+
+def _require_filled(frame: pl.DataFrame, columns: Sequence[str], name: str, expected: str) -> None:
+    """Every one of ``columns`` in ``frame`` (the ``name`` shipments) and filled on every row; an
+    error names the column and the first shipment ids without it."""
+    for column in columns:
         if column not in frame.columns:
             raise ValueError(f"shipment history: no column {column!r} in the {name} shipments; columns: {frame.columns}")
         missing = frame.filter(pl.col(column).is_null())
         if missing.height:
+            ids = missing[SHIPMENT_ID].head(5).to_list() if SHIPMENT_ID in frame.columns else []
             raise ValueError(f"shipment history: {missing.height} {name} shipments without {column!r}"
-                             f" (shipment_id {missing[SHIPMENT_ID].head(5).to_list()}); expected delivered shipments")
+                             f" (shipment_id {ids}); expected {expected}")
 
 
 def _check_config(cfg: LateModelConfig) -> None:

@@ -18,6 +18,7 @@ that every policy is priced against the same supply (common random numbers).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
@@ -25,6 +26,9 @@ import scipy.stats
 
 from workbench.config.inventory import LeadTimeConfig
 from workbench.config.risk import ShipmentsConfig
+
+if TYPE_CHECKING:
+    from workbench.risk.shipments import Shipments
 
 MOMENT_DRAWS = 4000  # draws per series for the lead time's mean and standard deviation
 
@@ -36,7 +40,7 @@ class LeadTimes:
 
     nominal: np.ndarray  # (n,) int, at least 1
     group: np.ndarray  # (n,) str
-    ratios: dict[str, object]  # group -> a sampler with .sample(rng, size) (empirical or scipy frozen)
+    ratios: dict[str, object]  # group -> a sampler with .sample(rng, size) (a fitted distribution or scipy frozen)
     crossing: np.ndarray  # (n,) bool
     seed: int = 0
     description: str = ""
@@ -102,16 +106,6 @@ def whole_periods(nominal, ratios) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class Empirical:
-    """Resampling of observed values."""
-
-    values: np.ndarray
-
-    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
-        return rng.choice(self.values, size=size, replace=True)
-
-
-@dataclass(frozen=True)
 class Frozen:
     """A frozen ``scipy.stats`` distribution, sampled with the caller's generator."""
 
@@ -168,21 +162,23 @@ class LeadTimeModel:
     shipments: ShipmentsConfig | None = None
     min_shipments: int = 30  # a mode needs this many observed ratios
     universe: tuple[str, ...] = ()  # every supplier of the data (the order of default_modes' turns)
+    history: Shipments | None = None  # the shipment history already read (else read from `shipments`)
 
     @classmethod
     def of(cls, static: pl.DataFrame, cfg: LeadTimeConfig, shipments: ShipmentsConfig | None,
-           min_shipments: int = 30) -> LeadTimeModel:
+           min_shipments: int = 30, history: Shipments | None = None) -> LeadTimeModel:
         """The model for a panel whose static table is ``static``."""
-        return cls(cfg, shipments, min_shipments, tuple(np.unique(suppliers_of(static, cfg.by)).tolist()))
+        return cls(cfg, shipments, min_shipments, tuple(np.unique(suppliers_of(static, cfg.by)).tolist()), history)
 
     def for_series(self, econ: pl.DataFrame) -> LeadTimes:
-        return lead_times(econ, self.cfg, self.shipments, self.min_shipments, self.universe)
+        return lead_times(econ, self.cfg, self.shipments, self.min_shipments, self.universe, self.history)
 
 
 def lead_times(econ: pl.DataFrame, cfg: LeadTimeConfig, shipments: ShipmentsConfig | None = None,
-               min_shipments: int = 30, universe=()) -> LeadTimes:
+               min_shipments: int = 30, universe=(), history: Shipments | None = None) -> LeadTimes:
     """The lead-time model of the series of ``econ`` (one row per series, with ``lead_time`` in
-    periods and the supplier column ``cfg.by`` where the data has one)."""
+    periods and the supplier column ``cfg.by`` where the data has one). ``history`` is the shipment
+    history when it has been read already; otherwise ``shipments`` says where to read it."""
     nominal = econ.get_column("lead_time").to_numpy().astype(np.int64)
     n = nominal.size
     suppliers = suppliers_of(econ, cfg.by)
@@ -195,17 +191,18 @@ def lead_times(econ: pl.DataFrame, cfg: LeadTimeConfig, shipments: ShipmentsConf
         args = ", ".join(f"{k}={v:g}" for k, v in cfg.params.items())
         return LeadTimes(nominal, np.full(n, cfg.distribution, dtype=object), {cfg.distribution: Frozen(frozen)},
                          crossing, cfg.seed, f"the item's lead time times a scipy.stats.{cfg.distribution}({args}) ratio")
-    return _from_shipments(nominal, suppliers, cfg, shipments, min_shipments, universe)
+    return _from_shipments(nominal, suppliers, cfg, shipments, min_shipments, universe, history)
 
 
 def _from_shipments(nominal, suppliers, cfg: LeadTimeConfig, shipments: ShipmentsConfig | None,
-                    min_shipments: int, universe=()) -> LeadTimes:
+                    min_shipments: int, universe=(), history: Shipments | None = None) -> LeadTimes:
     from workbench.risk.distributions import crossing_share, fit, lead_ratios
     from workbench.risk.shipments import load_shipments
 
-    if shipments is None:
-        raise ValueError("inventory.lead_time.variability=shipments needs the shipment history (risk.shipments)")
-    history = load_shipments(shipments)
+    if history is None:
+        if shipments is None:
+            raise ValueError("inventory.lead_time.variability=shipments needs the shipment history (risk.shipments)")
+        history = load_shipments(shipments)
     observed = lead_ratios(history.frame, min_shipments)
     modes = supplier_modes(suppliers, cfg, universe)
     notes = []
@@ -218,8 +215,7 @@ def _from_shipments(nominal, suppliers, cfg: LeadTimeConfig, shipments: Shipment
         raise ValueError(f"inventory.lead_time: shipment mode(s) {unknown} have fewer than {min_shipments} lead-time"
                          f" ratios in {history.path}; modes with enough: {known} (inventory.lead_time.modes /"
                          " default_modes)")
-    samplers = {m: (Empirical(observed[m]) if cfg.fit == "empirical" else fit(observed[m], cfg.fit))
-                for m in np.unique(modes).tolist()}
+    samplers = {m: fit(observed[m], cfg.fit, group=m) for m in np.unique(modes).tolist()}
     if cfg.crossing == "data":
         shares = dict(crossing_share(history.frame).select("mode", "crossing_share").iter_rows())
         crossing = np.array([shares.get(m, 0.0) >= cfg.crossing_share for m in modes.tolist()], dtype=bool)

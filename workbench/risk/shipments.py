@@ -16,10 +16,11 @@ from typing import Any
 
 import polars as pl
 
-from workbench.config.risk import ShipmentsConfig
+from workbench.config.risk import DistributionsConfig, ShipmentsConfig
 from workbench.data.io import read_csv_text, require_values
 from workbench.data.schema import PanelError
 from workbench.risk import schema as s
+from workbench.risk.distributions import delivery_stats
 
 CANONICAL = (s.SHIPMENT_ID, *s.CATEGORIES, *s.DATES, *s.AMOUNTS)
 FILLED = (s.SHIPMENT_ID, s.VENDOR, s.SCHEDULED, s.DELIVERED)  # cells every row needs (mode may be missing)
@@ -253,10 +254,8 @@ def quality_table(shipments: Shipments) -> pl.DataFrame:
 
 
 def quality_by_mode(frame: pl.DataFrame) -> pl.DataFrame:
-    """Per shipment mode (``(missing)`` where none; ``all`` last): columns ``mode, shipments,
-    exact_share, early_share, late_share`` (on the scheduled day, before it, late)."""
-    stats = [pl.len().alias("shipments"), (pl.col(s.DELAY) == 0).mean().alias("exact_share"),
-             (pl.col(s.DELAY) < 0).mean().alias("early_share"), pl.col(s.LATE).mean().alias("late_share")]
-    by_mode = (frame.group_by(pl.col(s.MODE).fill_null("(missing)")).agg(stats)
-               .sort("shipments", s.MODE, descending=[True, False]))
-    return pl.concat([by_mode, frame.select(pl.lit("all").alias(s.MODE), *stats)], how="vertical_relaxed")
+    """Per shipment mode, none pooled (``(missing)`` where none; ``all`` last): columns ``mode,
+    shipments, exact_share, early_share, late_share`` (on the scheduled day, before it, late), as
+    :func:`~workbench.risk.distributions.delivery_stats` counts them."""
+    stats = delivery_stats(frame, s.MODE, DistributionsConfig(min_shipments=1))
+    return stats.select(pl.col("group").alias(s.MODE), "shipments", "exact_share", "early_share", "late_share")

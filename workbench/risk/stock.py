@@ -23,10 +23,9 @@ import polars as pl
 
 from workbench.config.risk import DisruptionConfig
 from workbench.data.panel import DemandPanel
-from workbench.inventory.cube import forecast_cube
 from workbench.inventory.levels import InventoryPolicy, LevelInputs, make_policies
 from workbench.inventory.simulate import SimResult, simulate
-from workbench.inventory.study import HoldOut, hold_out, starting_stock
+from workbench.inventory.study import HoldOut, hold_out, starting_stock, window_cube
 from workbench.risk.leadtime import LeadTimeModel, LeadTimes, suppliers_of
 
 FIXED, ASSUMED, AWARE = "fixed lead times", "drawn; levels assume fixed", "drawn; levels account for variability"
@@ -55,11 +54,7 @@ class Bench:
               lead_model: LeadTimeModel) -> Bench:
         keys = list(panel.keys)
         w = hold_out(panel, forecasts, inv)
-        cube = forecast_cube(forecasts, keys, quantiles, model)
-        if cube.mean.shape != w.demand.shape:
-            raise ValueError(f"forecasts of '{model}' cover {cube.mean.shape[0]} series x {cube.mean.shape[1]} periods;"
-                             f" the hold-out window has {w.demand.shape[0]} x {w.demand.shape[1]}: the model must"
-                             " forecast every series on every date")
+        cube = window_cube(forecasts, keys, quantiles, model, w)
         lt = lead_model.for_series(w.econ)
         fixed = LevelInputs.from_economics(cube, w.econ, int(inv.review_days), inv.error_correlation)
         aware = LevelInputs.from_economics(cube, w.econ, int(inv.review_days), inv.error_correlation,
@@ -108,8 +103,8 @@ def lead_time_effect(bench: Bench, replications: int) -> pl.DataFrame:
 
 
 def lead_time_summary(effect: pl.DataFrame, target: float) -> pl.DataFrame:
-    """Mean and spread over the replications per policy and world, with the gap to the target
-    and the cost of accounting for lead-time variability against assuming it fixed."""
+    """Mean and spread over the replications per policy and world, with the gap of the fill rate
+    after the first arrival to the (demand-weighted) service target."""
     world_order = pl.Enum(list(WORLDS))
     agg = (effect.group_by("policy", "world").agg(
         *[pl.col(k).mean() for k in SUMMARY],

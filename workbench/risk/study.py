@@ -76,11 +76,13 @@ class SupplyStudy:
 
 
 def run_supply_study(panel: DemandPanel, forecasts: pl.DataFrame, model: str, quantiles: list[float], inv,
-                     cfg: RiskConfig, ratios: dict[str, np.ndarray]) -> SupplyStudy:
+                     cfg: RiskConfig, history: Shipments) -> SupplyStudy:
     """The inventory stage's policies for ``model``'s forecasts under the supply the history
     describes (``inventory.lead_time``), an outage of every supplier, and dual sourcing."""
+    min_shipments = cfg.distributions.min_shipments
     bench = Bench.build(panel, forecasts, model, quantiles, inv,
-                        LeadTimeModel.of(panel.static, inv.lead_time, cfg.shipments, cfg.distributions.min_shipments))
+                        LeadTimeModel.of(panel.static, inv.lead_time, cfg.shipments, min_shipments, history))
+    ratios = lead_ratios(history.frame, min_shipments)
     effect = lead_time_effect(bench, cfg.replications)
     notes = list(bench.notes)
     if bench.lead_times.fixed:
