@@ -62,14 +62,23 @@ from workbench.config.forecast import (
 )
 from workbench.config.games import GamesConfig
 from workbench.config.inventory import (
+    CostTableConfig,
     Crossing,
+    EvaluationConfig,
+    Hindsight,
     InventoryConfig,
+    LearnedConfig,
     LeadTimeConfig,
     LeadTimeVariability,
     LPConfig,
+    MPCConfig,
     Objective,
     Shortage,
     Solver,
+    Start,
+    StartConfig,
+    Terminal,
+    TransshipmentConfig,
 )
 from workbench.config.risk import RiskConfig
 from workbench.config.tune import TuneConfig
@@ -161,7 +170,8 @@ def section(plain: dict[str, Any] | DictConfig, name: str) -> Any:
 
 __all__ = [
     "CONF_DIR", "DATA_SOURCES", "GROUPS", "SCHEMAS", "Accelerator", "AnomalyConfig", "ColdStartConfig", "Config",
-    "ConformalConfig", "Crossing", "LeadTimeConfig", "LeadTimeVariability", "RiskConfig",
+    "ConformalConfig", "CostTableConfig", "Crossing", "EvaluationConfig", "Hindsight", "LearnedConfig", "MPCConfig",
+    "Start", "StartConfig", "Terminal", "TransshipmentConfig", "LeadTimeConfig", "LeadTimeVariability", "RiskConfig",
     "DataConfig", "DataSource", "DeepConfig", "EnsembleMethod", "ExperimentConfig", "ForecastConfig",
     "FoundationConfig", "GamesConfig", "IForestConfig", "IntermittentConfig", "InventoryConfig", "NeighboursConfig", "ANOMALY_TYPES",
     "LPConfig", "LSTMConfig", "LightGBMConfig", "LinearConfig", "M5DataConfig", "MarkdownMissing",

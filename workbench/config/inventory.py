@@ -116,6 +116,102 @@ class LeadTimeConfig:
     seed: int = II("experiment.seed")
 
 
+class Terminal(StrEnum):
+    """How a re-planned plan values the stock it leaves at its horizon's end (``inventory.mpc.terminal``)."""
+
+    # the plan ends with its inventory position at least the order-up-to level of the cover after the
+    # horizon (the forecast quantile the plan meets over lead time + review), a unit short of it costing
+    # the shortage cost
+    target = "target"
+    value = "value"  # each unit left at the end is worth `terminal_value` x its unit cost, up to that level
+    none = "none"  # stock left at the end is worth nothing (the open-loop plan's end effect)
+
+
+@dataclass
+class MPCConfig:
+    """Rolling-horizon planning (model-predictive control): at every review (every
+    ``inventory.lp.order_every`` periods) each plan is re-solved from the simulated state with the
+    forecast issued that day, and its first period's orders are placed."""
+
+    enabled: bool = True
+    plans: list[str] = field(default_factory=lambda: ["lp", "scenario_lp", "mip"])  # which plans are re-planned
+    # the re-planned LP's plan quantile, swept for its cost-against-service curve (each a forecast quantile)
+    quantiles: list[float] = field(default_factory=lambda: [0.75, 0.9, 0.95])
+    terminal: Terminal = Terminal.target
+    terminal_value: float = 1.0  # terminal=value: worth of a unit left at the end, as a share of its unit cost
+    horizon: int | None = None  # periods planned at each review; null: to the end of the evaluation window
+    # re-forecast at every review with the forecasters' rolling machinery (global models: no refit);
+    # false: every review plans from the forecast issued at the window's origin
+    reforecast: bool = True
+
+
+class Hindsight(StrEnum):
+    """The perfect-foresight bound on every evaluation window (``inventory.evaluation.hindsight``)."""
+
+    mip = "mip"  # the plan solved with the demand that came, a fixed cost per order: the hindsight optimum
+    lp = "lp"  # its linear relaxation: a weaker bound, quicker
+    none = "none"
+
+
+@dataclass
+class EvaluationConfig:
+    """Policies and plans priced over several evaluation windows: the backtest's rolling origins."""
+
+    windows: int | None = None  # the last this many origins of the backtest (the hold-out is the last); null: all
+    hindsight: Hindsight = Hindsight.mip
+    hindsight_gap: float = 0.001  # relative MIP gap of the hindsight plan
+    time_limit: float = 60.0  # seconds per hindsight solve
+
+
+class Start(StrEnum):
+    """The stock every policy starts a window with (``inventory.start.stock``)."""
+
+    auto = "auto"  # the data's stock on hand where it records it, else a warm-up
+    data = "data"  # the data's stock_on_hand at the origin (an error where it has none)
+    warmup = "warmup"  # each policy's own state after simulating it over the history before the window
+
+
+@dataclass
+class StartConfig:
+    stock: Start = Start.auto
+    warmup_periods: int = 56  # periods of history the warm-up simulates
+    reference: str = "RS_quantile"  # the policy whose warm-up state the plans start from
+
+
+@dataclass
+class CostTableConfig:
+    """Costs and lead times per item or per category from a small CSV, for data that records none:
+    one row per value of ``by`` (a key or a static column), any of the columns lead_time,
+    unit_cost, holding_cost, order_cost, price, volume, case_pack, moq (``columns`` maps these names
+    to the file's headers where they differ). Values given win over the data's and the defaults."""
+
+    path: str | None = None
+    by: str | None = None
+    columns: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class TransshipmentConfig:
+    """Lateral transshipment between the locations of an item (the online shop and the store) in the
+    simulation: the heuristic policies move stock when one location would run out before its next
+    order arrives and the other holds more than its own need; the plans execute their transfers."""
+
+    enabled: bool = True
+    lead_time: int = 1  # periods from sending to being sellable at the other location
+    cost_share: float = II("inventory.lp.transfer_cost_share")  # cost per unit moved, as a share of unit cost
+
+
+@dataclass
+class LearnedConfig:
+    """A learned replenishment policy (PPO, stable-baselines3) trained in the Gymnasium
+    environment of the simulator on a few items, priced against base stock and the re-planned LP."""
+
+    enabled: bool = False
+    items: int = 16  # the items with the most revenue
+    timesteps: int = 30_000
+    seed: int = II("experiment.seed")
+
+
 @dataclass
 class InventoryConfig:
     # target cycle service level per ABC class (by revenue), or per ABC x XYZ class ("AX");
@@ -142,4 +238,10 @@ class InventoryConfig:
     tradeoff_levels: list[float] = field(default_factory=lambda: [0.8, 0.9, 0.95, 0.98, 0.995])
     lp: LPConfig = field(default_factory=LPConfig)
     lead_time: LeadTimeConfig = field(default_factory=LeadTimeConfig)
+    mpc: MPCConfig = field(default_factory=MPCConfig)
+    evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
+    start: StartConfig = field(default_factory=StartConfig)
+    costs: CostTableConfig = field(default_factory=CostTableConfig)
+    transshipment: TransshipmentConfig = field(default_factory=TransshipmentConfig)
+    learned: LearnedConfig = field(default_factory=LearnedConfig)
     seed: int = II("experiment.seed")

@@ -29,11 +29,36 @@ def _at(level: np.ndarray, t: int) -> np.ndarray:
     return level if level.ndim <= 1 else level[:, min(t, level.shape[1] - 1)]
 
 
+@dataclass(frozen=True)
+class State:
+    """What a policy sees at the end of period ``t``, after the day's demand, for all items.
+
+    ``arrivals[:, j]`` is what is due to arrive in period ``t + 1 + j`` from orders (and
+    transfers) already placed: a read-only view that a planning policy reads as its pipeline."""
+
+    t: int
+    stock: np.ndarray  # (n,) on hand at the end of the period
+    backlog: np.ndarray  # (n,) demand waiting (backorders; zeros with lost sales)
+    on_order: np.ndarray  # (n,) placed, not yet arrived
+    arrivals: np.ndarray  # (n, K) due in periods t + 1 ... t + K
+
+    @property
+    def position(self) -> np.ndarray:
+        """Inventory position: on hand + on order - backlog."""
+        return self.stock + self.on_order - self.backlog
+
+
 class Policy:
-    """Decides order quantities from the inventory position, for all items at once."""
+    """Decides order quantities for all items at once: from the inventory position
+    (:meth:`order`), or from the whole :class:`State` (:meth:`decide`, which a planning policy
+    overrides to read the stock on hand and the pipeline)."""
 
     def order(self, t: int, position: np.ndarray) -> np.ndarray:  # pragma: no cover - interface
         raise NotImplementedError
+
+    def decide(self, state: State) -> np.ndarray:
+        """Order quantities at the end of period ``state.t``."""
+        return self.order(state.t, state.position)
 
 
 @dataclass
@@ -265,7 +290,7 @@ def simulate(
             backlog += unmet
             waited += backlog
         path[:, t] = stock
-        qty = policy.order(t, stock + on_order - backlog)
+        qty = policy.decide(State(t, stock, backlog, on_order, arrivals[:, t + 1:]))
         qty = np.where(qty > 1e-7, qty, 0.0)  # solver noise is no order
         if floor is not None:
             qty = np.where(qty > 0, np.maximum(qty, floor), 0.0)
