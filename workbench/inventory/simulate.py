@@ -48,10 +48,23 @@ class State:
         return self.stock + self.on_order - self.backlog
 
 
+@dataclass(frozen=True)
+class TransferArcs:
+    """Lateral transfers the simulation may execute: arc k moves stock from row ``source[k]`` to
+    row ``target[k]`` (the same item at two locations), at ``cost[k]`` per unit, sellable at the
+    target ``lead_time`` periods after it leaves the source."""
+
+    source: np.ndarray  # (arcs,) row indices
+    target: np.ndarray  # (arcs,)
+    cost: np.ndarray  # (arcs,) per unit moved
+    lead_time: int = 1
+
+
 class Policy:
     """Decides order quantities for all items at once: from the inventory position
     (:meth:`order`), or from the whole :class:`State` (:meth:`decide`, which a planning policy
-    overrides to read the stock on hand and the pipeline)."""
+    overrides to read the stock on hand and the pipeline). A policy that moves stock between
+    locations also answers :meth:`transfer`."""
 
     def order(self, t: int, position: np.ndarray) -> np.ndarray:  # pragma: no cover - interface
         raise NotImplementedError
@@ -59,6 +72,10 @@ class Policy:
     def decide(self, state: State) -> np.ndarray:
         """Order quantities at the end of period ``state.t``."""
         return self.order(state.t, state.position)
+
+    def transfer(self, state: State, arcs: TransferArcs) -> np.ndarray | None:
+        """Units to move along each arc at the end of period ``state.t`` (None: none)."""
+        return None
 
 
 @dataclass
