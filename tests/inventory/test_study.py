@@ -34,7 +34,7 @@ def _perfect_forecasts(panel, horizon, quantiles, spread=0.2):
 def test_weekly_panel_without_costs_gets_defaults_in_periods(tmp_path):
     panel = load_data(section(compose(["data=walmart", f"data.path={write_walmart(tmp_path / 'w')}"]), "data"))
     inv = section(compose(["experiment=walmart"]), "inventory")
-    econ, defaulted = series_economics(panel, panel.dates[-10], inv)
+    econ, defaulted, _ = series_economics(panel, panel.dates[-10], inv)
     assert set(defaulted) == {"price", "unit_cost", "holding_cost", "lead_time", "order_cost", "volume"}
     assert (econ["lead_time"] == 1).all()  # 7 days is one weekly period
     assert econ["holding_cost"][0] == pytest.approx(0.7 * 0.25 * 7 / 365)

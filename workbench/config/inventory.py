@@ -168,14 +168,15 @@ class Start(StrEnum):
 
     auto = "auto"  # the data's stock on hand where it records it, else a warm-up
     data = "data"  # the data's stock_on_hand at the origin (an error where it has none)
-    warmup = "warmup"  # each policy's own state after simulating it over the history before the window
+    # the state a reference policy reaches over the history before the window: every policy and plan starts there
+    warmup = "warmup"
 
 
 @dataclass
 class StartConfig:
     stock: Start = Start.auto
     warmup_periods: int = 56  # periods of history the warm-up simulates
-    reference: str = "RS_quantile"  # the policy whose warm-up state the plans start from
+    reference: str = "RS_quantile"  # the policy (driven by the best forecaster) whose warm-up state all start from
 
 
 @dataclass

@@ -12,6 +12,7 @@ import polars as pl
 from workbench.data.classes import abc_classes, xyz_classes
 from workbench.data.contracts import period, sales_value
 from workbench.data.panel import DATE, DEMAND, DemandPanel
+from workbench.inventory.cost_table import apply_cost_table, read_cost_table
 
 # used where the static table has no such column (the report lists what was defaulted):
 # a lead time of 7 days (in periods of the panel), an order cost of 50, a unit cost of 70%
@@ -46,9 +47,10 @@ def service_table(levels: dict[str, float]) -> pl.DataFrame:
     return pl.DataFrame(rows)
 
 
-def series_economics(panel: DemandPanel, before, cfg) -> tuple[pl.DataFrame, list[str]]:
+def series_economics(panel: DemandPanel, before, cfg) -> tuple[pl.DataFrame, list[str], list[str]]:
     """Per-series costs, lead time, volume, revenue, ABC/XYZ class and service target
-    (from history up to ``before``). Returns the table and the attributes that came from defaults.
+    (from history up to ``before``). Returns the table, the attributes that came from defaults
+    (for some series or all) and notes on the cost table (``inventory.costs``) where one is given.
     """
     keys = list(panel.keys)
     days = period(panel).days or 1  # periods are days or weeks
@@ -62,27 +64,35 @@ def series_economics(panel: DemandPanel, before, cfg) -> tuple[pl.DataFrame, lis
     )
     defaulted: list[str] = []
     econ = stats.join(panel.static, on=panel.static_keys, how="left")
+    # a cost table (inventory.costs) wins over the data and the defaults where it has a row
+    econ, notes = apply_cost_table(econ, read_cost_table(cfg.costs))
+
+    def default(col: str, value: pl.Expr) -> None:
+        """``col`` from ``value`` where the data (and the cost table) give none."""
+        nonlocal econ
+        if col not in econ.columns:
+            econ = econ.with_columns(value.alias(col))
+        elif econ[col].null_count():
+            econ = econ.with_columns(pl.col(col).fill_null(value))
+        else:
+            return
+        defaulted.append(col)
+
     if "price" not in econ.columns:
-        econ = econ.with_columns(pl.col("mean_price").fill_null(1.0).alias("price"))
+        econ = econ.with_columns(pl.lit(None, dtype=pl.Float64).alias("price"))
+    if econ["price"].null_count() == econ.height:
         defaulted.append("price")
     econ = econ.with_columns(pl.col("price").fill_null(pl.col("mean_price")).fill_null(1.0))
-    if "unit_cost" not in econ.columns:
-        econ = econ.with_columns((DEFAULTS["unit_cost_share"] * pl.col("price")).alias("unit_cost"))
-        defaulted.append("unit_cost")
-    if "holding_cost" not in econ.columns:  # per unit and period
-        rate = DEFAULTS["holding_rate_per_year"] * days / 365.0
-        econ = econ.with_columns((pl.col("unit_cost") * rate).alias("holding_cost"))
-        defaulted.append("holding_cost")
-    if "lead_time" not in econ.columns:  # in periods
-        econ = econ.with_columns(pl.lit(max(1.0, round(DEFAULTS["lead_time_days"] / days))).alias("lead_time"))
-        defaulted.append("lead_time")
+    default("unit_cost", DEFAULTS["unit_cost_share"] * pl.col("price"))
+    # per unit and period
+    default("holding_cost", pl.col("unit_cost") * DEFAULTS["holding_rate_per_year"] * days / 365.0)
+    default("lead_time", pl.lit(max(1.0, round(DEFAULTS["lead_time_days"] / days))))  # in periods
     for col in ("order_cost", "volume"):
-        if col not in econ.columns:
-            econ = econ.with_columns(pl.lit(DEFAULTS[col]).alias(col))
-            defaulted.append(col)
+        default(col, pl.lit(DEFAULTS[col]))
     for col in ("case_pack", "moq"):
         if col not in econ.columns:
             econ = econ.with_columns(pl.lit(float(getattr(cfg.lp, col))).alias(col))
+        econ = econ.with_columns(pl.col(col).fill_null(float(getattr(cfg.lp, col))))
     classes = abc_classes(econ.select([*keys, "revenue"]), keys, cutoffs=tuple(cfg.abc_shares))
     xyz = xyz_classes(hist, keys, cutoffs=tuple(cfg.xyz_cutoffs)).with_columns(pl.col("xyz").fill_null("Z"))
     per_unit_short = (pl.col("price") - pl.col("unit_cost")).clip(lower_bound=0.0) * (1 + cfg.shortage_penalty)
@@ -98,4 +108,4 @@ def series_economics(panel: DemandPanel, before, cfg) -> tuple[pl.DataFrame, lis
             .alias("shortage_cost"),
         )
     )
-    return econ.sort(keys), defaulted
+    return econ.sort(keys), defaulted, notes

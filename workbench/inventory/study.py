@@ -16,21 +16,23 @@ levels account for its variability.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import polars as pl
 
-from workbench.data.panel import DATE, DEMAND, DemandPanel
+from workbench.data.panel import DemandPanel
 from workbench.inventory import tradeoff
-from workbench.inventory.cube import Cube, forecast_cube
-from workbench.inventory.economics import series_economics
-from workbench.inventory.levels import LevelInputs, Levels, make_policies
-from workbench.inventory.lp import SHADOW_SCHEMA, PlanResult
-from workbench.inventory.plans import make_plans, matrix
+from workbench.inventory.evaluation import issued
+from workbench.inventory.levels import LevelInputs, Levels
+from workbench.inventory.lp import SHADOW_SCHEMA, PlanError, PlanResult
+from workbench.inventory.plans import make_plans
 from workbench.inventory.settings import check_inventory_config
-from workbench.inventory.simulate import Costs, PlanPolicy, Policy, SimResult, simulate
-from workbench.risk.leadtime import LeadTimeModel, LeadTimes
+from workbench.inventory.simulate import PlanPolicy, SimResult
+from workbench.inventory.window import HoldOut, Supply, Window, hold_out, window_cube
+from workbench.risk.leadtime import LeadTimeModel
+
+__all__ = ["HoldOut", "InventoryStudy", "Supply", "Window", "hold_out", "run_inventory_study", "window_cube"]
 
 
 @dataclass
@@ -56,68 +58,10 @@ class InventoryStudy:
     # stopped); empty when every plan was made
     plan_errors: dict[str, str] = field(default_factory=dict)
     lead_times: pl.DataFrame | None = None  # per series: mode, nominal, mean, sd of the drawn lead time
-
-
-@dataclass
-class HoldOut:
-    """The hold-out window as the simulation sees it: actual demand, the start, the pipeline."""
-
-    econ: pl.DataFrame
-    defaulted: list[str]
-    demand: np.ndarray  # (n, H) actual demand: the true demand where the data has it
-    start: np.ndarray | None  # (n,) stock on hand at the origin; None where the data records none
-    pipeline: np.ndarray | None  # (n, H) receipts of orders placed before the origin
-    costs: Costs
-
-
-def hold_out(panel: DemandPanel, forecasts: pl.DataFrame, cfg) -> HoldOut:
-    """The series' economics (from history up to the origin) and what the window holds."""
-    keys = list(panel.keys)
-    cutoff = forecasts.get_column("cutoff").min()
-    dates = forecasts.get_column(DATE).unique().sort()
-    ids = forecasts.select(keys).unique()  # a series that had not started at the origin has none
-    econ, defaulted = series_economics(panel, cutoff, cfg)
-    econ = econ.join(ids, on=keys, how="semi").sort(keys)
-    known = panel.truth is not None and "true_demand" in panel.truth.columns
-    actual_src = panel.truth if known else panel.demand
-    actual_col = "true_demand" if known else DEMAND
-    window = actual_src.filter(pl.col(DATE).is_in(dates.implode())).select([*keys, DATE, actual_col])
-    demand = matrix(window.join(ids, on=keys, how="semi"), keys, actual_col)
-    start = None
-    if "stock_on_hand" in panel.demand.columns:
-        start = (panel.demand.filter(pl.col(DATE) == cutoff).join(ids, on=keys, how="semi")
-                 .sort(keys).get_column("stock_on_hand").to_numpy().astype(float))
-    pipeline = None  # orders placed before the origin are known: receipts inside the first lead time
-    if "receipts" in panel.demand.columns:
-        got = panel.demand.filter(pl.col(DATE).is_in(dates.implode())).join(ids, on=keys, how="semi")
-        lead = econ.get_column("lead_time").to_numpy()
-        pipeline = np.where(np.arange(demand.shape[1])[None, :] < lead[:, None],
-                            np.nan_to_num(matrix(got, keys, "receipts")), 0.0)
-    costs = Costs(holding=econ.get_column("holding_cost").to_numpy(),
-                  ordering=econ.get_column("order_cost").to_numpy(),
-                  shortage=econ.get_column("shortage_cost").to_numpy())
-    return HoldOut(econ, defaulted, demand, start, pipeline, costs)
-
-
-def window_cube(forecasts: pl.DataFrame, keys: list[str], quantiles: list[float], model: str, w: HoldOut) -> Cube:
-    """``model``'s hold-out forecasts as a cube, which must cover every series and date of the window."""
-    cube = forecast_cube(forecasts, keys, quantiles, model)
-    if cube.mean.shape != w.demand.shape:
-        raise ValueError(
-            f"forecasts of '{model}' cover {cube.mean.shape[0]} series x {cube.mean.shape[1]} periods; the hold-out"
-            f" window has {w.demand.shape[0]} x {w.demand.shape[1]}: every compared model must forecast every"
-            " series on every date"
-        )
-    return cube
-
-
-def starting_stock(w: HoldOut, x: LevelInputs, notes: list[str]) -> np.ndarray:
-    """The stock on hand at the origin; where the data records none, the (R,S) quantile level of
-    the forecaster of ``x`` (said in ``notes``)."""
-    if w.start is not None:
-        return w.start
-    notes.append("The data records no stock: every policy starts at the best forecaster's (R,S) level.")
-    return make_policies(["RS_quantile"])[0].levels(x)["S"][:, 0]
+    # the plans re-planned at every review: plan, terminal condition, service, cost, reviews and solve times
+    replanned: pl.DataFrame | None = None
+    # per policy (best forecaster): fill rate and cost with and without lateral transshipment; None without arcs
+    transshipment: pl.DataFrame | None = None
 
 
 def _parameters(econ: pl.DataFrame, keys: list[str], model: str, x: LevelInputs,
@@ -142,78 +86,99 @@ def _outcomes(econ: pl.DataFrame, keys: list[str], sims: dict[tuple[str, str], S
 
 def run_inventory_study(
     panel: DemandPanel, forecasts: pl.DataFrame, models: list[str], quantiles: list[float], cfg,
-    lead_model: LeadTimeModel | None = None,
+    lead_model: LeadTimeModel | None = None, rolling: pl.DataFrame | None = None,
 ) -> InventoryStudy:
     """Price every policy of ``inventory.policies`` driven by each of ``models``, and the plans
     made from the last of them (the best, by the caller's ordering), on the hold-out window.
 
     ``forecasts`` are the hold-out forecasts (one origin). Actual demand is the true
     demand where the data has it (synthetic), else the recorded demand. ``lead_model`` draws
-    each order's lead time (None: every order takes the series' lead time).
+    each order's lead time (None: every order takes the series' lead time). The plans of
+    ``inventory.mpc.plans`` are also re-planned at every review with the forecasts ``rolling`` holds
+    for each review of the window (:func:`workbench.forecast.rolling.rolling_forecasts`; None: the
+    origin's forecast).
     """
     check_inventory_config(cfg, quantiles)
-    keys, review = list(panel.keys), int(cfg.review_days)
-    w = hold_out(panel, forecasts, cfg)
-    econ, horizon = w.econ, w.demand.shape[1]
-    cubes = {m: window_cube(forecasts, keys, quantiles, m, w) for m in models}
-    policies = make_policies(list(cfg.policies))
-    supply = Supply.of(lead_model, econ, horizon, cfg.lead_time)
-
-    def level_inputs(cube, service=None) -> LevelInputs:
-        return LevelInputs.from_economics(cube, econ, review, cfg.error_correlation, service=service,
-                                          lead_times=supply.aware, samples=cfg.lead_time.samples)
-
-    inputs = {m: level_inputs(cubes[m]) for m in models}
+    keys = list(panel.keys)
+    win = Window.of(panel, forecasts, models, quantiles, cfg, lead_model)
+    econ, w, inputs, policies = win.econ, win.w, win.inputs, win.policies
     levels = {m: {p.name: p.levels(inputs[m]) for p in policies} for m in models}
-    plan_model, notes = models[-1], []
-    start = starting_stock(w, inputs[plan_model], notes)
-
-    lead = econ.get_column("lead_time").to_numpy()
-    notes += supply.notes
-
-    def run(policy: Policy, case_pack: np.ndarray | None = None) -> SimResult:
-        return simulate(w.demand, start, lead, policy, w.costs, pipeline=w.pipeline,
-                        backorders=cfg.shortage == "backorder", case_pack=case_pack,
-                        lead_draws=supply.draws, crossing=supply.crossing)
-
-    sims = {(p.name, m): run(p.rule(levels[m][p.name], inputs[m])) for m in models for p in policies}
+    plan_model, notes = models[-1], list(win.notes)
+    sims = {(p.name, m): win.run(win.rule(p, inputs[m], levels[m][p.name])) for m in models for p in policies}
     parameters = pl.concat([_parameters(econ, keys, m, inputs[m], levels[m], policies) for m in models])
-    made = make_plans(panel, econ, forecasts, inputs[plan_model], plan_model, start, w.pipeline, w.costs, cfg)
+    made = make_plans(panel, econ, forecasts, inputs[plan_model], plan_model, w.start, w.pipeline, w.costs, cfg)
     notes += made.notes
     pack = econ.get_column("case_pack").to_numpy()
     for name, plan in made.plans.items():
-        sims[(name, plan_model)] = run(PlanPolicy(plan.orders), case_pack=pack if plan.integer else None)
+        sims[(name, plan_model)] = win.run(PlanPolicy(plan.orders), case_pack=pack if plan.integer else None)
+    replanned = None
+    if cfg.mpc.enabled and cfg.mpc.plans:
+        replanned = _replan(win, plan_model, issued(win, plan_model, rolling, quantiles), sims, made.errors, notes)
     results, per_series = _outcomes(econ, keys, sims)
-    trade = tradeoff.sweep(policies, cubes, list(cfg.tradeoff_levels), level_inputs, run)
+    trade = tradeoff.sweep(policies, win.cubes, list(cfg.tradeoff_levels), win.level_inputs, win.price)
     lp_plan = made.plans.get("lp")
     return InventoryStudy(
         economics=econ, defaulted=w.defaulted, parameters=parameters, plans=made.plans, plan_model=plan_model,
         results=results, per_series=per_series, tradeoff=trade, equal_service=tradeoff.equal_service(trade, notes),
         shadow_prices=lp_plan.shadow_prices if lp_plan else pl.DataFrame(schema=SHADOW_SCHEMA),
-        sims=sims, notes=notes, plan_errors=made.errors, lead_times=supply.table(econ, keys),
+        sims=sims, notes=notes, plan_errors=made.errors, lead_times=win.supply.table(econ, keys),
+        replanned=replanned, transshipment=_transshipment(win, plan_model, sims),
     )
 
 
-@dataclass
-class Supply:
-    """The lead times the simulation draws for one study: per order (``draws``, None when
-    fixed), whether orders may cross, and the model the levels account for (``aware``)."""
+def replanned_name(kind: str) -> str:
+    """The name of a re-planned plan in the tables (``lp`` -> ``lp_mpc``)."""
+    return f"{kind}_mpc"
 
-    lead_times: LeadTimes | None
-    draws: np.ndarray | None
-    crossing: np.ndarray | bool
-    aware: LeadTimes | None
-    notes: list[str]
 
-    @classmethod
-    def of(cls, model: LeadTimeModel | None, econ: pl.DataFrame, horizon: int, cfg) -> Supply:
-        lt = model.for_series(econ) if model is not None else None
-        if lt is None or lt.fixed:
-            return cls(lt, None, True, None, [])
-        aware = lt if cfg.aware else None
-        notes = [f"Lead times are drawn per order: {lt.description}; the policies' levels "
-                 + ("account for their variability." if aware else "assume the item's fixed lead time."), *lt.notes]
-        return cls(lt, lt.draws(horizon), lt.crossing, aware, notes)
+def _replan(win: Window, model: str, forecast_at, sims: dict, errors: dict[str, str], notes: list[str]) -> pl.DataFrame:
+    """Every plan of ``inventory.mpc.plans`` re-planned at each review (into ``sims``), then the
+    re-planned LP under each other terminal condition: one row per run."""
+    cfg, rows = win.cfg, []
+    pack = win.econ.get_column("case_pack").to_numpy()
 
-    def table(self, econ: pl.DataFrame, keys: list[str]) -> pl.DataFrame | None:
-        return None if self.lead_times is None else self.lead_times.table(econ.select(keys))
+    def one(kind: str, planner, terminal: str) -> SimResult | None:
+        try:
+            sim = win.run(planner, case_pack=pack if kind == "mip" else None)
+        except PlanError as err:
+            errors[replanned_name(kind)] = f"at a review: {err}"
+            return None
+        solves = [r.seconds for r in planner.reviews]
+        compiled = [r.seconds for r in planner.reviews if r.first]
+        again = [r.seconds for r in planner.reviews if not r.first]
+        rows.append({"plan": kind, "terminal": terminal, **{k: sim.summary()[k] for k in
+                     ("fill_rate", "fill_rate_after_lead", "total_cost", "holding_cost", "ordering_cost",
+                      "shortage_cost", "transfer_cost", "units_transferred")},
+                     "reviews": len(solves), "first_solve_seconds": float(np.mean(compiled)) if compiled else None,
+                     "resolve_seconds": float(np.mean(again)) if again else None})
+        return sim
+
+    terminal = str(cfg.mpc.terminal)
+    for kind, planner in win.planners(model, forecast_at, notes=notes).items():
+        sim = one(kind, planner, terminal)
+        if sim is not None:
+            sims[(replanned_name(kind), model)] = sim
+    if "lp" in cfg.mpc.plans:
+        for other in (t for t in ("none", "target", "value") if t != terminal):
+            changed = replace(cfg, mpc=replace(cfg.mpc, plans=["lp"], terminal=other))
+            one("lp", win.planners(model, forecast_at, cfg=changed)["lp"], other)
+    return pl.DataFrame(rows)
+
+
+def _transshipment(win: Window, model: str, sims: dict) -> pl.DataFrame | None:
+    """Per policy driven by ``model``: fill rate after lead and cost with the window's lateral
+    transshipment (already in ``sims``) and without it; None where the window has no arcs."""
+    if win.arcs is None:
+        return None
+    alone = replace(win, arcs=None)
+    rows = []
+    for p in win.policies:
+        moved, kept = sims[(p.name, model)], alone.run(alone.rule(p, win.inputs[model]))
+        a, b = moved.summary(), kept.summary()
+        rows.append({"policy": p.name, "fill_rate_without": b["fill_rate_after_lead"],
+                     "fill_rate_with": a["fill_rate_after_lead"], "cost_without": b["total_cost"],
+                     "cost_with": a["total_cost"], "units_transferred": a["units_transferred"],
+                     "transfer_cost": a["transfer_cost"]})
+    return pl.DataFrame(rows)
+
+

@@ -23,12 +23,19 @@ HEADLINE = Headline("03_inventory", (
            "Fill rate: share of demand served from stock in the simulation against real demand."),
     Metric("best_total_cost", "cost", "{:,.0f}",
            "Cost: the best policy's holding, ordering and shortage cost over the hold-out window."),
+    Metric("best_regret", "regret", "{:.1%}",
+           "Regret: the cost of the best policy over the evaluation windows above the hindsight plan's, as a share."),
+    Metric("forecast_saving", "forecast saving", "{:.1%}",
+           "Forecast saving: what the best forecaster's best policy saves at equal fill rate against the baseline"
+           " forecaster with (s,S) normal, mean over the evaluation windows."),
 ))
+# the re-planned plans' labels (workbench.inventory.study.replanned_name)
+REPLANNED = {f"{k}_mpc": f"{v} re-planned" for k, v in PLANS.items()}
 
 
 def display_name(name: str) -> str:
     """The label of a policy or a plan."""
-    return PLANS.get(name, label(name))
+    return PLANS.get(name) or REPLANNED.get(name) or label(name)
 
 
 def labelled(frame: pl.DataFrame, column: str = "policy") -> pl.DataFrame:
@@ -123,14 +130,27 @@ def largest_series(study: InventoryStudy, k: int = 3) -> np.ndarray:
     return np.argsort(-study.economics["revenue"].to_numpy())[:k]
 
 
-def headline(study: InventoryStudy):
-    """The policy or plan with the lowest simulated cost, and every pair's cost and fill rate."""
+def headline(study: InventoryStudy, regret: pl.DataFrame | None = None, worth: pl.DataFrame | None = None,
+             best: str | None = None):
+    """The policy or plan with the lowest simulated cost, and every pair's cost and fill rate; with
+    the evaluation's ``regret`` and ``worth`` tables (:mod:`.evaluation`), the regret of the policy
+    with the lowest mean cost over the windows and the largest saving at equal service of the
+    forecaster ``best``."""
     top = study.results.row(0, named=True)
     policies: dict[str, dict] = {}
     for r in study.results.iter_rows(named=True):
         policies.setdefault(r["policy"], {})[r["forecaster"]] = {"fill_rate": r["fill_rate"],
                                                                  "total_cost": r["total_cost"]}
+    best_regret = None
+    if regret is not None and regret.height and "regret_share" in regret.columns:
+        best_regret = regret.sort("mean_cost").row(0, named=True)["regret_share"]
+    saving = None
+    if worth is not None and best is not None:
+        mine = worth.filter(pl.col("forecaster") == best)
+        saving = float(mine["mean_saving"].max()) if mine.height else None
     return HEADLINE.of(
+        best_regret=best_regret,
+        forecast_saving=saving,
         best_policy=f"{display_name(top['policy'])} | {top['forecaster']}",
         best_fill_rate=top["fill_rate"],
         best_total_cost=top["total_cost"],

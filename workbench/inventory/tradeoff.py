@@ -16,23 +16,25 @@ import polars as pl
 
 from workbench.inventory.cube import Cube
 from workbench.inventory.levels import InventoryPolicy, LevelInputs
-from workbench.inventory.simulate import Policy, SimResult
+from workbench.inventory.simulate import SimResult
 
 ON = "fill_rate_after_lead"
 EQUAL_SCHEMA = {"policy": pl.String, "forecaster": pl.String, "fill_rate": pl.Float64, "total_cost": pl.Float64}
 
 
 def sweep(policies: list[InventoryPolicy], cubes: dict[str, Cube], levels: list[float],
-          inputs: Callable[[Cube, float], LevelInputs], run: Callable[[Policy], SimResult]) -> pl.DataFrame:
+          inputs: Callable[[Cube, float], LevelInputs],
+          run: Callable[[InventoryPolicy, LevelInputs], SimResult]) -> pl.DataFrame:
     """One row per policy on the curves x forecaster x service target: the simulated summary.
-    ``inputs(cube, level)`` gives the levels' inputs with every series' target at ``level``."""
+    ``inputs(cube, level)`` gives the levels' inputs with every series' target at ``level``;
+    ``run(policy, x)`` simulates the policy with levels from ``x``."""
     rows = []
     for model, cube in cubes.items():
         for level in levels:
             x = inputs(cube, np.float64(level))
             for policy in (p for p in policies if p.tradeoff):
                 rows.append({"policy": policy.name, "forecaster": model, "service_target": level,
-                             **run(policy.rule(policy.levels(x), x)).summary()})
+                             **run(policy, x).summary()})
     return pl.DataFrame(rows)
 
 

@@ -25,7 +25,8 @@ from workbench.config.risk import DisruptionConfig
 from workbench.data.panel import DemandPanel
 from workbench.inventory.levels import InventoryPolicy, LevelInputs, make_policies
 from workbench.inventory.simulate import SimResult, simulate
-from workbench.inventory.study import HoldOut, hold_out, starting_stock, window_cube
+from workbench.inventory.start import start_state
+from workbench.inventory.study import HoldOut, hold_out, window_cube
 from workbench.risk.leadtime import LeadTimeModel, LeadTimes, suppliers_of
 
 FIXED, ASSUMED, AWARE = "fixed lead times", "drawn; levels assume fixed", "drawn; levels account for variability"
@@ -59,9 +60,9 @@ class Bench:
         fixed = LevelInputs.from_economics(cube, w.econ, int(inv.review_days), inv.error_correlation)
         aware = LevelInputs.from_economics(cube, w.econ, int(inv.review_days), inv.error_correlation,
                                            lead_times=lt, samples=inv.lead_time.samples)
-        notes = list(lt.notes)
-        start = starting_stock(w, fixed, notes)
-        return cls(keys, w, start, make_policies(list(inv.policies)), fixed, aware, lt,
+        notes = [*w.notes, *lt.notes]
+        w = start_state(panel, w, fixed, inv, notes)
+        return cls(keys, w, w.start, make_policies(list(inv.policies)), fixed, aware, lt,
                    inv.shortage == "backorder", notes)
 
     @property
