@@ -152,3 +152,39 @@ def test_planner_orders_only_at_reviews_and_names_bad_settings():
     short = RollingPlanner(items, lambda t: Cube(cube.mean[:, :5], cube.values[:, :5], cube.levels), T, horizon=10)
     with pytest.raises(ValueError, match=r"forecast_at\(0\) covers \(2, 5\); expected \(2 series, at least 10 days\)"):
         short.decide(state)
+
+
+def test_make_planners_share_the_plans_set_up_and_beat_the_open_loop_plan(tiny_panel):
+    import polars as pl
+
+    from workbench.config import compose, section
+    from workbench.forecast.series import quantile_column
+    from workbench.inventory.levels import LevelInputs
+    from workbench.inventory.plans import make_planners, make_plans
+    from workbench.inventory.simulate import PlanPolicy
+    from workbench.inventory.study import hold_out, starting_stock, window_cube
+
+    qs = [0.05, 0.25, 0.5, 0.75, 0.9, 0.95]
+    inv = section(compose(["experiment=quick", "inventory.mpc.plans=[lp,mip]"]), "inventory")
+    cutoff = tiny_panel.dates[-29]
+    actual = tiny_panel.demand.filter(pl.col("date") > cutoff).with_columns(pl.col("demand").clip(lower_bound=0.0))
+    forecasts = actual.select(*tiny_panel.keys, "date").with_columns(
+        pl.lit("oracle").alias("model"), pl.lit(cutoff).alias("cutoff"), actual["demand"].alias("mean"),
+        *[(actual["demand"] * (0.8 + 0.4 * q)).alias(quantile_column(q)) for q in qs])
+    w = hold_out(tiny_panel, forecasts, inv)
+    cube = window_cube(forecasts, list(tiny_panel.keys), qs, "oracle", w)
+    x = LevelInputs.from_economics(cube, w.econ, inv.review_days, inv.error_correlation)
+    start, notes = starting_stock(w, x, []), []
+    T = w.demand.shape[1]
+    planners = make_planners(tiny_panel, w.econ, x, w.costs, inv,
+                             lambda t: Cube(cube.mean[:, t + 1:], cube.values[:, t + 1:], cube.levels), T, notes=notes)
+    assert list(planners) == ["lp", "mip"]
+    assert planners["lp"].transfers is not None and planners["lp"].transfers.lead_time == inv.transshipment.lead_time
+    plans = make_plans(tiny_panel, w.econ, forecasts, x, "oracle", start, w.pipeline, w.costs, inv)
+    lead = w.econ.get_column("lead_time").to_numpy()
+
+    def cost(policy) -> float:
+        return simulate(w.demand, start, lead, policy, w.costs, pipeline=w.pipeline).total_cost.sum()
+
+    assert cost(planners["lp"]) < cost(PlanPolicy(plans.plans["lp"].orders))
+    assert [r.t for r in planners["lp"].reviews] == list(range(0, T - 1, inv.lp.order_every))
