@@ -57,7 +57,9 @@ def hindsight(demand: np.ndarray, start_stock: np.ndarray, lead_time: np.ndarray
     ``lead_time`` is one per item ``(n,)`` or the drawn lead time of an order placed in each period
     ``(n, T)`` (``simulate``'s ``lead_draws``, orders allowed to cross). ``transfers`` are the arcs
     the simulation may move stock along. ``integer``: solve the mixed-integer plan (a fixed cost per
-    order) to relative ``gap`` within ``time_limit`` seconds; else only the linear relaxation.
+    order) to HiGHS's relative ``gap`` within ``time_limit`` seconds (relative to the solver's objective,
+    which with lost sales is the cost less the shortage cost of all demand: ``bound`` reports how close
+    it came in the cost's own terms); else only the linear relaxation.
 
     Raises :class:`~workbench.inventory.lp.PlanError` where the solver fails, ``ValueError`` for bad inputs.
     """
