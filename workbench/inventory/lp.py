@@ -28,9 +28,15 @@ as the lead time's doing, with what that stock serves against what the minimum a
 Every way a plan can fail raises a :class:`PlanError`, so that a caller can go on
 without that plan.
 
+A re-planning policy adds a terminal condition: a unit of inventory position (stock + what is
+still due - backlog) short of a level ``S_end`` at the horizon's end costs ``w`` (the shortage
+cost for a target, the worth of a unit for a terminal value), ``+ w (S_end - position_T)^+``.
+
 Everything is built from sparse matrices over all rows at once: no Python loop per item.
 The inputs and results are in :mod:`.lp_data`, the cvxpy model in :mod:`.lp_build`, the
 words for an infeasible plan in :mod:`.lp_diagnose`; this module solves and reads the result.
+What changes between reviews is a ``cp.Parameter``: :class:`CompiledPlan` compiles the problem
+once and re-solves it with new demand, stock, pipeline and backlog.
 """
 
 from __future__ import annotations
@@ -45,7 +51,7 @@ import cvxpy as cp
 import numpy as np
 import polars as pl
 
-from workbench.inventory.lp_build import build_problem
+from workbench.inventory.lp_build import build_problem, set_inputs
 from workbench.inventory.lp_data import (
     LIMITS,
     SHADOW_SCHEMA,
@@ -60,7 +66,7 @@ from workbench.inventory.lp_data import (
 )
 from workbench.inventory.lp_diagnose import RAISE_LIMITS, describe_infeasible, value_of
 
-__all__ = ["LIMITS", "SHADOW_SCHEMA", "Limits", "PlanError", "PlanInfeasible", "PlanItems", "PlanResult", "highs_banner_spent",
+__all__ = ["LIMITS", "SHADOW_SCHEMA", "CompiledPlan", "Limits", "PlanError", "PlanInfeasible", "PlanItems", "PlanResult", "highs_banner_spent",
            "PlanSolverFailed", "PlanUnbounded", "Transfers", "plan_replenishment"]
 UNBOUNDED = "the replenishment plan is unbounded: a cost or price lets the objective grow without limit"
 
@@ -93,8 +99,10 @@ def highs_banner_spent() -> None:
         os.close(saved)
 
 
-def _solve(problem: cp.Problem, solver: str, integer: bool, mip_gap: float, time_limit: float | None):
-    opts = {}
+def _solve(problem: cp.Problem, solver: str, integer: bool, mip_gap: float, time_limit: float | None,
+           reuse: bool = False, warm: bool = False):
+    # a problem solved once skips the parameter tensor that only a re-solve pays back
+    opts = {} if reuse else {"ignore_dpp": True}
     if solver.upper() == "HIGHS":
         highs_banner_spent()
         if integer:
@@ -102,7 +110,7 @@ def _solve(problem: cp.Problem, solver: str, integer: bool, mip_gap: float, time
         if time_limit:
             opts["time_limit"] = float(time_limit)
     try:
-        problem.solve(solver=solver, verbose=False, **opts)
+        problem.solve(solver=solver, verbose=False, warm_start=warm, **opts)
     except cp.error.SolverError as err:
         raise PlanSolverFailed(
             f"the replenishment plan could not be solved with {solver} (inventory.lp.solver): {err}"
@@ -134,26 +142,78 @@ def plan_replenishment(
     or :class:`PlanSolverFailed` where the solver fails or stops without a plan (all
     :class:`PlanError`); ``ValueError`` for bad inputs.
     """
-    limits = limits or Limits()
-    with warnings.catch_warnings():
-        # cvxpy's bound propagation multiplies infinite bounds by zero on the way; harmless
+    return CompiledPlan(items, limits, objective=objective, shortage=shortage, order_every=order_every,
+                        integer=integer, cvar_alpha=cvar_alpha, cvar_weight=cvar_weight, transfers=transfers,
+                        solver=solver, mip_gap=mip_gap, time_limit=time_limit, reuse=False).solve()
+
+
+class CompiledPlan:
+    """One plan's cvxpy problem, built once for the shapes of ``items`` and re-solved with new
+    values (:meth:`solve`): the demand, the stock on hand, the pipeline, the backlog and the
+    terminal level are parameters of a DPP problem, so cvxpy compiles it on the first solve only.
+
+    Arguments are those of :func:`plan_replenishment`, plus ``terminal_weight`` (per series, the
+    cost of a unit of position short of the terminal level at the horizon's end; None: no
+    terminal condition), ``now`` (the first order and transfer are placed at the plan's start, as
+    a re-planning policy places them) and ``reuse`` (False: solved once, skip the parameter tensor).
+    """
+
+    def __init__(self, items: PlanItems, limits: Limits | None = None, *, objective: str = "cost",
+                 shortage: str = "lost_sales", order_every: int = 1, integer: bool = False,
+                 cvar_alpha: float | None = None, cvar_weight: float = 0.0, transfers: Transfers | None = None,
+                 solver: str = "HIGHS", mip_gap: float = 0.01, time_limit: float | None = None,
+                 terminal_weight: np.ndarray | None = None, now: bool = False, reuse: bool = True) -> None:
+        self.items, self.limits = items, limits or Limits()
+        self.integer, self.solver, self.mip_gap, self.time_limit, self.reuse = integer, solver, mip_gap, time_limit, reuse
+        self._args = (objective, shortage, order_every, integer, cvar_alpha, cvar_weight, transfers)
+        self._extra = dict(terminal_weight=terminal_weight, now=now)
+        t0 = time.perf_counter()
+        with _quiet():
+            self.problem, self.h = build_problem(items, self.limits, *self._args, elastic=False, **self._extra)
+        self.build_seconds = time.perf_counter() - t0
+        self.solves = 0
+        self._inputs: dict = {}
+
+    def solve(self, demand: np.ndarray | None = None, start_stock: np.ndarray | None = None,
+              pipeline: np.ndarray | None = None, backlog: np.ndarray | None = None,
+              level: np.ndarray | None = None) -> PlanResult:
+        """Re-solve with new values (None: the items' own, on the first solve; each must keep the
+        shape the problem was built with), warm-started from the last solution. Raises as
+        :func:`plan_replenishment` does."""
+        if demand is not None:
+            self._inputs = dict(demand=demand, start_stock=start_stock, pipeline=pipeline, backlog=backlog, level=level)
+            set_inputs(self.h, **self._inputs)
+        t0 = time.perf_counter()
+        with _quiet():
+            _solve(self.problem, self.solver, self.integer, self.mip_gap, self.time_limit, self.reuse, self.solves > 0)
+        self.solves += 1
+        return _result(self, time.perf_counter() - t0)
+
+    def _probe(self) -> tuple[cp.Problem, dict]:
+        """The same plan with every hard limit elastic, at the values of the last solve."""
+        probe, hp = build_problem(self.items, self.limits, *self._args, elastic=True, **self._extra)
+        if self._inputs:
+            set_inputs(hp, **self._inputs)
+        _solve(probe, self.solver, self.integer, self.mip_gap, self.time_limit)
+        return probe, hp
+
+
+class _quiet(warnings.catch_warnings):
+    """cvxpy's bound propagation multiplies infinite bounds by zero on the way; harmless."""
+
+    def __enter__(self):
+        out = super().__enter__()
         warnings.filterwarnings("ignore", "invalid value encountered in matmul", RuntimeWarning)
-        return _plan(items, limits, objective, shortage, order_every, integer, cvar_alpha, cvar_weight, transfers,
-                     solver, mip_gap, time_limit)
+        return out
 
 
-def _plan(items, limits, objective, shortage, order_every, integer, cvar_alpha, cvar_weight, transfers,
-          solver, mip_gap, time_limit) -> PlanResult:
-    t0 = time.perf_counter()
-    args = (objective, shortage, order_every, integer, cvar_alpha, cvar_weight, transfers)
-    problem, h = build_problem(items, limits, *args, elastic=False)
-    build = time.perf_counter() - t0
-    _solve(problem, solver, integer, mip_gap, time_limit)
-    solve = time.perf_counter() - t0 - build
+def _result(plan: CompiledPlan, solve: float) -> PlanResult:
+    problem, h, integer, limits = plan.problem, plan.h, plan.integer, plan.limits
+    time_limit, solver = plan.time_limit, plan.solver
     undecided = getattr(cp, "INFEASIBLE_OR_UNBOUNDED", "infeasible_or_unbounded")
     if problem.status in (cp.INFEASIBLE, cp.INFEASIBLE_INACCURATE, undecided):
-        probe, hp = build_problem(items, limits, *args, elastic=True)
-        _solve(probe, solver, integer, mip_gap, time_limit)
+        with _quiet():
+            probe, hp = plan._probe()
         detail = describe_infeasible(hp, limits.penalty) if probe.status in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE) else ""
         if problem.status == undecided and not detail:
             raise PlanUnbounded(UNBOUNDED)
@@ -218,7 +278,7 @@ def _plan(items, limits, objective, shortage, order_every, integer, cvar_alpha, 
         expected_cost=float(scen_cost.mean()),
         cvar=cvar,
         status=problem.status,
-        build_seconds=build,
+        build_seconds=plan.build_seconds if plan.solves == 1 else 0.0,
         solve_seconds=solve,
         integer=integer,
     )

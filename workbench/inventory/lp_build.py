@@ -1,6 +1,10 @@
 """The replenishment plan as one cvxpy problem over all series, periods and scenarios, built
 from sparse matrices (the model is in :mod:`workbench.inventory.lp`'s docstring).
 
+What changes from one review to the next (the demand, the stock on hand, the pipeline, the
+backlog, the terminal level) enters as ``cp.Parameter``: the problem is DPP, so a re-solve with
+new values (:func:`set_inputs`) skips cvxpy's compilation.
+
 :func:`build_problem` is one long function by design: the variables, the constraints and the
 objective share a dozen index arrays, and splitting them would pass those around without
 making the model easier to read against its statement.
@@ -12,153 +16,185 @@ import cvxpy as cp
 import numpy as np
 import scipy.sparse as sp
 
-from workbench.inventory.lp_data import LIMITS, Limits, PlanItems, Transfers
+from workbench.inventory.lp_data import (
+    Limits,
+    PlanItems,
+    Transfers,
+    check_items,
+    checked_demand,
+    per_group_period,
+    per_row,
+)
 
 
-def _per_row(value, n: int, name: str, dtype=float) -> np.ndarray:
-    arr = np.broadcast_to(np.asarray(value, dtype=dtype), (n,)).copy() if np.ndim(value) == 0 else np.asarray(value, dtype=dtype)
-    if arr.shape != (n,):
-        raise ValueError(f"plan_replenishment: {name} has shape {arr.shape}; expected one value per series ({n},)")
-    if dtype is float and not np.all(np.isfinite(arr)):
-        bad = int(np.flatnonzero(~np.isfinite(arr))[0])
-        raise ValueError(f"plan_replenishment: {name} of series {bad} is {arr[bad]}; expected a finite number")
-    return arr
+def _order_slots(arrive: np.ndarray, order_every: int, late: bool):
+    """The (row, period) pairs where an order may be placed: review periods whose order arrives
+    within the horizon (``late``: or after it, where it counts towards the terminal position).
+    ``arrive[i, t]`` is the period an order placed in slot t arrives. Returns the slots' rows and
+    sparse maps from slots to orders, to arrivals within the horizon and to rows arriving late."""
+    n, horizon = arrive.shape
+    t = np.arange(horizon)
+    allowed = (t[None, :] % max(order_every, 1) == 0) & (late | (arrive < horizon))
+    rows, cols = np.nonzero(allowed)
+    m, slot = rows.size, np.arange(rows.size)
+    due = arrive[rows, cols]
+    inside = due < horizon
+    to_orders = sp.csr_matrix((np.ones(m), (rows * horizon + cols, slot)), shape=(n * horizon, m))
+    to_arrivals = sp.csr_matrix((np.ones(inside.sum()), (rows[inside] * horizon + due[inside], slot[inside])),
+                                shape=(n * horizon, m))
+    to_late = sp.csr_matrix((np.ones((~inside).sum()), (rows[~inside], slot[~inside])), shape=(n, m))
+    return rows, to_orders, to_arrivals, to_late
 
 
-def _per_group_period(value, groups: int, horizon: int, name: str) -> np.ndarray:
-    arr = np.asarray(value, dtype=float)
-    if arr.ndim == 0:
-        arr = np.full((groups, horizon), float(arr))
-    elif arr.ndim == 1:
-        if arr.size != groups:
-            raise ValueError(f"plan_replenishment: limit '{name}' has {arr.size} values for {groups} groups")
-        arr = np.repeat(arr[:, None], horizon, axis=1)
-    if arr.shape != (groups, horizon):
-        raise ValueError(f"plan_replenishment: limit '{name}' has shape {arr.shape}; expected ({groups}, {horizon})")
-    if np.any(~(arr >= 0)):
-        g, t = np.argwhere(~(arr >= 0))[0]
-        raise ValueError(f"plan_replenishment: limit '{name}' of group {g} in period {t} is {arr[g, t]}; expected >= 0")
-    return arr
+def _shift(horizon: int, by: int):
+    """``x @ shift`` moves the columns of ``x`` ``by`` periods later (what falls past the end is
+    dropped); ``x @ past`` sums what falls past it."""
+    k = np.arange(max(horizon - by, 0))
+    shift = sp.csr_matrix((np.ones(k.size), (k, k + by)), shape=(horizon, horizon))
+    past = (np.arange(horizon) + by >= horizon).astype(float)
+    return shift, past
 
 
-def _check(items: PlanItems, limits: Limits):
-    d = np.asarray(items.demand, dtype=float)
-    d = d[None] if d.ndim == 2 else d
-    if d.ndim != 3:
-        raise ValueError(f"plan_replenishment: demand has shape {d.shape}; expected (series, periods) or (scenarios, series, periods)")
-    if np.any(d < 0) or not np.all(np.isfinite(d)):
-        s, i, t = np.argwhere(~np.isfinite(d) | (d < 0))[0]
-        raise ValueError(f"plan_replenishment: demand of series {i} in period {t} (scenario {s}) is {d[s, i, t]}; expected >= 0")
-    n = d.shape[1]
-    lead = _per_row(items.lead_time, n, "lead_time", dtype=int)
-    if np.any(lead < 1):
-        raise ValueError(f"plan_replenishment: lead times must be >= 1 period; series {int(np.argmin(lead))} has {int(lead.min())}")
-    for name in ("start_stock", "holding_cost", "shortage_cost", "unit_order_cost", "order_cost", "unit_cost",
-                 "price", "volume", "moq"):
-        arr = _per_row(getattr(items, name), n, name)
+def set_inputs(h: dict, demand, start_stock, pipeline=None, backlog=None, level=None) -> None:
+    """Give the compiled problem of :func:`build_problem` new values: ``demand`` ``(n, T)`` or
+    ``(S, n, T)`` (the shape it was built with), the stock on hand ``(n,)``, the arrivals already
+    on order ``(n, K)`` (those due after the horizon count towards the terminal position), the
+    backlog waiting at the start ``(n,)`` and the terminal level ``(n,)``."""
+    S, n, T = h["S"], h["n"], h["T"]
+    d = checked_demand(demand)
+    if d.shape != (S, n, T):
+        raise ValueError(f"plan_replenishment: demand has shape {d.shape}; the problem was built for {(S, n, T)}")
+    start = per_row(start_stock, n, "start_stock")
+    waiting = np.zeros(n) if backlog is None else per_row(backlog, n, "backlog")
+    goal = np.zeros(n) if level is None else per_row(level, n, "terminal level")
+    for name, arr in (("start_stock", start), ("backlog", waiting), ("terminal level", goal)):
         if np.any(arr < 0):
             bad = int(np.flatnonzero(arr < 0)[0])
             raise ValueError(f"plan_replenishment: {name} of series {bad} is {arr[bad]}; expected >= 0")
-    unknown = set(limits.penalty) - set(LIMITS)
-    if unknown:
-        raise ValueError(f"plan_replenishment: soft limits {sorted(unknown)} unknown; expected some of {list(LIMITS)}")
-    if not 0.0 <= limits.min_service <= 1.0:
-        raise ValueError(f"plan_replenishment: min_service={limits.min_service}; expected a share in [0, 1]")
-    return d, lead
-
-
-def _order_slots(lead: np.ndarray, horizon: int, order_every: int):
-    """The (row, period) pairs where an order may be placed: review periods whose order
-    arrives within the horizon. Returns sparse maps from slots to orders and arrivals."""
-    n = lead.size
-    t = np.arange(horizon)
-    allowed = (t[None, :] % max(order_every, 1) == 0) & (t[None, :] + lead[:, None] < horizon)
-    rows, cols = np.nonzero(allowed)
-    m = rows.size
-    ones = np.ones(m)
-    to_orders = sp.csr_matrix((ones, (rows * horizon + cols, np.arange(m))), shape=(n * horizon, m))
-    to_arrivals = sp.csr_matrix((ones, (rows * horizon + cols + lead[rows], np.arange(m))), shape=(n * horizon, m))
-    return rows, to_orders, to_arrivals
+    pipe, after = np.zeros((n, T)), np.zeros(n)
+    if pipeline is not None:
+        given = np.asarray(pipeline, dtype=float)
+        if given.ndim != 2 or given.shape[0] != n or np.any(given < 0) or not np.all(np.isfinite(given)):
+            raise ValueError(f"plan_replenishment: pipeline has shape {given.shape}; expected ({n}, periods) of finite arrivals >= 0")
+        pipe[:, : min(T, given.shape[1])] = given[:, :T]
+        after = given[:, T:].sum(axis=1)
+    p = h["params"]
+    p["demand"].value = d.reshape(S * n, T)
+    p["start"].value = np.tile(start, S)
+    p["pipeline"].value = np.tile(pipe, (S, 1))
+    p["backlog"].value = np.tile(waiting, S)
+    p["after"].value = np.tile(after, S)
+    p["level"].value = np.tile(goal, S)
+    if "big" in p:  # an order is at most what the horizon could sell, plus the terminal level (big-M)
+        reach = d.max(axis=0).sum(axis=1) + goal + waiting
+        if h["arcs"] is not None:  # stock can move on to the arcs' targets
+            src, dst = h["arcs"]
+            reach = reach + np.bincount(src, weights=reach[dst], minlength=n)
+        rows = h["rows"]
+        p["big"].value = np.maximum(reach[rows] + h["case_units"], h["moq"][rows])
+    h.update(demand=d, start=start, pipe=pipe)
 
 
 def build_problem(items: PlanItems, limits: Limits, objective: str, shortage: str, order_every: int, integer: bool,
-           cvar_alpha: float | None, cvar_weight: float, transfers: Transfers | None, elastic: bool):
-    d, lead = _check(items, limits)
+                  cvar_alpha: float | None, cvar_weight: float, transfers: Transfers | None, elastic: bool,
+                  terminal_weight: np.ndarray | None = None, now: bool = False):
+    """The plan as a DPP cvxpy problem and the handles to read it, with ``items``' values set.
+
+    ``terminal_weight`` (per series): a unit of inventory position (stock + still due - backlog) short
+    of the terminal level at the horizon's end costs this much; None: no terminal condition. ``now``:
+    the first order and transfer are placed at the plan's start (the end of the period before
+    period 0), as a re-planning policy places them, so an order with lead time L arrives in period
+    L - 1; otherwise an order placed in period t arrives in period t + L.
+    """
+    d, lead = check_items(items, limits)
     S, n, T = d.shape
     N = S * n
-    vec = lambda name: _per_row(getattr(items, name), n, name)  # noqa: E731
+    vec = lambda name: per_row(getattr(items, name), n, name)  # noqa: E731
     h, p, c_unit, K, price, vol = (vec(k) for k in ("holding_cost", "shortage_cost", "unit_order_cost", "order_cost", "price", "volume"))
-    unit_cost, moq, i0 = vec("unit_cost"), vec("moq"), vec("start_stock")
+    unit_cost, moq = vec("unit_cost"), vec("moq")
     pack = np.maximum(vec("case_pack"), 1e-9)
     profit = objective == "profit"
     if objective not in ("cost", "profit"):
         raise ValueError(f"plan_replenishment: objective='{objective}'; expected 'cost' or 'profit'")
     if shortage not in ("lost_sales", "backorder"):
         raise ValueError(f"plan_replenishment: shortage='{shortage}'; expected 'lost_sales' or 'backorder'")
+    terminal = terminal_weight is not None
+    params = dict(demand=cp.Parameter((N, T), nonneg=True, name="demand"),
+                  start=cp.Parameter(N, nonneg=True, name="start_stock"),
+                  pipeline=cp.Parameter((N, T), nonneg=True, name="pipeline"),
+                  backlog=cp.Parameter(N, nonneg=True, name="backlog"),
+                  after=cp.Parameter(N, nonneg=True, name="due_after"),
+                  level=cp.Parameter(N, nonneg=True, name="terminal_level"))
 
     arcs = transfers if transfers is not None and np.size(transfers.source) else None
     if arcs is not None:
         src, dst = np.asarray(arcs.source, dtype=int), np.asarray(arcs.target, dtype=int)
-    rows, to_orders, to_arrivals = _order_slots(lead, T, order_every)
+        if now and arcs.lead_time < 1:
+            raise ValueError(f"plan_replenishment: transfers.lead_time={arcs.lead_time}; a transfer placed at the end"
+                             " of a period arrives one period later at the earliest (expected >= 1)")
+    arrive = np.arange(T)[None, :] + lead - int(now)
+    rows, to_orders, to_arrivals, to_late = _order_slots(arrive, order_every, terminal)
     m = rows.size
     fixed = 0.0  # the fixed cost of the orders placed (mixed-integer variant)
     cases = None
+    rep = sp.kron(np.ones((S, 1)), sp.eye(n), format="csr")  # scenario rows from item rows
+    late = np.zeros(N)
     if m:
         if integer:
-            cases = cp.Variable(m, integer=True, name="cases")
             placed = cp.Variable(m, boolean=True, name="placed")
-            z = cp.multiply(pack[rows], cases)
-            # an order is at least the MOQ and at most what the horizon could sell (big-M)
-            reach = d.max(axis=0).sum(axis=1)
-            if arcs is not None:  # stock can move on to the arcs' targets
-                reach = reach + np.bincount(src, weights=reach[dst], minlength=n)
-            big = np.maximum(reach[rows] + pack[rows], moq[rows])
-            order_rows = [cases >= 0, z <= cp.multiply(big, placed), z >= cp.multiply(moq[rows], placed)]
+            if np.all(vec("case_pack") == 0):  # no case packs: orders of any size, each at a fixed cost
+                z = cp.Variable(m, nonneg=True, name="orders")
+            else:
+                cases = cp.Variable(m, integer=True, name="cases")
+                z = cp.multiply(pack[rows], cases)
+            params["big"] = cp.Parameter(m, nonneg=True, name="big_m")
+            order_rows = [z >= 0, z <= cp.multiply(params["big"], placed), z >= cp.multiply(moq[rows], placed)]
             fixed = K[rows] @ placed
         else:
             z = cp.Variable(m, nonneg=True, name="orders")
             order_rows = []
         q = cp.reshape(to_orders @ z, (n, T), order="C")
         a = cp.reshape(to_arrivals @ z, (n, T), order="C")
+        arrivals = rep @ a + params["pipeline"]
+        if terminal:
+            late = rep @ (to_late @ z)
     else:
         q = a = np.zeros((n, T))
         order_rows = []
-    pipe = np.zeros((n, T))
-    if items.pipeline is not None:
-        given = np.asarray(items.pipeline, dtype=float)
-        if given.ndim != 2 or given.shape[0] != n or np.any(given < 0) or not np.all(np.isfinite(given)):
-            raise ValueError(f"plan_replenishment: pipeline has shape {given.shape}; expected ({n}, periods) of finite arrivals >= 0")
-        pipe[:, : min(T, given.shape[1])] = given[:, :T]
-    rep = sp.kron(np.ones((S, 1)), sp.eye(n), format="csr")  # scenario rows from item rows
-    arrivals = rep @ (a + pipe)
-    dd = d.reshape(N, T)
+        arrivals = params["pipeline"]
+    dd = params["demand"]
 
     stock = cp.Variable((N, T), nonneg=True, name="stock")
     ship = cp.Variable((N, T), nonneg=True, name="shipped")
     flow = arrivals - ship
+    prev = cp.hstack([cp.reshape(params["start"], (N, 1), order="C"), stock[:, :-1]]) if T > 1 \
+        else cp.reshape(params["start"], (N, 1), order="C")
+    cons = [*order_rows]
     n_arcs = 0
+    move = None
     if arcs is not None:
         n_arcs = src.size
         arc_cost = np.broadcast_to(np.asarray(arcs.cost, dtype=float), (n_arcs,))
         move = cp.Variable((S * n_arcs, T), nonneg=True, name="transfers")
         arc = np.arange(S * n_arcs)
         off = np.repeat(np.arange(S) * n, n_arcs)
-        incidence = (
-            sp.csr_matrix((np.ones(S * n_arcs), (np.tile(dst, S) + off, arc)), shape=(N, S * n_arcs))
-            - sp.csr_matrix((np.ones(S * n_arcs), (np.tile(src, S) + off, arc)), shape=(N, S * n_arcs))
-        )
-        flow = flow + incidence @ move
-    else:
-        move = None
-    prev = cp.hstack([np.tile(i0, S)[:, None], stock[:, :-1]]) if T > 1 else np.tile(i0, S)[:, None]
-    cons = [*order_rows, stock == prev + flow]
+        into = sp.csr_matrix((np.ones(S * n_arcs), (np.tile(dst, S) + off, arc)), shape=(N, S * n_arcs))
+        out_of = sp.csr_matrix((np.ones(S * n_arcs), (np.tile(src, S) + off, arc)), shape=(N, S * n_arcs))
+        shift, past = _shift(T, arcs.lead_time - int(now))
+        flow = flow + into @ (move @ shift) - out_of @ move
+        if now:  # what is sent at the end of a period leaves that period's closing stock
+            cons.append(out_of @ move <= prev)
+        if terminal:
+            late = late + into @ (move @ past)
+    cons.append(stock == prev + flow)
     if shortage == "lost_sales":
         cons.append(ship <= dd)
         backlog = None
         short_cost = cp.sum(cp.multiply(np.tile(p, S)[:, None], dd - ship), axis=1)
     else:
         backlog = cp.Variable((N, T), nonneg=True, name="backlog")
-        prev_b = cp.hstack([np.zeros((N, 1)), backlog[:, :-1]]) if T > 1 else np.zeros((N, 1))
+        waiting = cp.reshape(params["backlog"], (N, 1), order="C")
+        prev_b = cp.hstack([waiting, backlog[:, :-1]]) if T > 1 else waiting
         cons.append(backlog == prev_b + dd - ship)
         short_cost = cp.sum(cp.multiply(np.tile(p, S)[:, None], backlog), axis=1)
 
@@ -166,21 +202,21 @@ def build_problem(items: PlanItems, limits: Limits, objective: str, shortage: st
     soft = dict(limits.penalty)
     families = []
     if limits.warehouse is not None:
-        wh = _per_row(items.warehouse, n, "warehouse", dtype=int)
+        wh = per_row(items.warehouse, n, "warehouse", dtype=int)
         W = int(np.asarray(limits.warehouse).shape[0]) if np.ndim(limits.warehouse) else int(wh.max()) + 1
-        cap = _per_group_period(limits.warehouse, W, T, "warehouse")
+        cap = per_group_period(limits.warehouse, W, T, "warehouse")
         Wm = sp.kron(sp.eye(S), sp.csr_matrix((vol, (wh, np.arange(n))), shape=(W, n)), format="csr")
         families.append(("warehouse", limits.warehouse_names or [str(g) for g in range(W)], np.tile(cap, (S, 1)),
                          Wm @ (stock + ship), S))
     if limits.supplier is not None and m:
-        sup = _per_row(items.supplier, n, "supplier", dtype=int)
+        sup = per_row(items.supplier, n, "supplier", dtype=int)
         Kn = int(np.asarray(limits.supplier).shape[0]) if np.ndim(limits.supplier) else int(sup.max()) + 1
-        cap = _per_group_period(limits.supplier, Kn, T, "supplier")
+        cap = per_group_period(limits.supplier, Kn, T, "supplier")
         Km = sp.csr_matrix((np.ones(n), (sup, np.arange(n))), shape=(Kn, n))
         families.append(("supplier", limits.supplier_names or [str(k) for k in range(Kn)], cap, Km @ q, 1))
     if limits.budget is not None and m:
-        cap = _per_group_period(np.atleast_1d(np.asarray(limits.budget, dtype=float))[None, :]
-                                if np.ndim(limits.budget) else limits.budget, 1, T, "budget")
+        cap = per_group_period(np.atleast_1d(np.asarray(limits.budget, dtype=float))[None, :]
+                               if np.ndim(limits.budget) else limits.budget, 1, T, "budget")
         families.append(("budget", ["budget"], cap, cp.reshape(unit_cost @ q, (1, T), order="C"), 1))
     beta = limits.min_service
     if beta > 0:
@@ -206,6 +242,13 @@ def build_problem(items: PlanItems, limits: Limits, objective: str, shortage: st
     # --- objective
     hold = cp.sum(cp.multiply(np.tile(h, S)[:, None], stock), axis=1)
     row_cost = hold + short_cost
+    gap = None
+    if terminal:  # a unit of position short of the terminal level at the end costs its weight
+        weight = per_row(terminal_weight, n, "terminal_weight")
+        gap = cp.Variable(N, nonneg=True, name="terminal_gap")
+        position = stock[:, T - 1] + params["after"] + late - (0.0 if backlog is None else backlog[:, T - 1])
+        cons.append(gap >= params["level"] - position)
+        row_cost = row_cost + cp.multiply(np.tile(weight, S), gap)
     if profit:
         row_cost = row_cost - cp.sum(cp.multiply(np.tile(price, S)[:, None], ship), axis=1)
     agg = sp.kron(sp.eye(S), np.ones((1, n)), format="csr")
@@ -231,7 +274,10 @@ def build_problem(items: PlanItems, limits: Limits, objective: str, shortage: st
     elif penalties:
         goal = goal + cp.sum(cp.hstack(penalties))
     problem = cp.Problem(cp.Minimize(goal), cons)
-    return problem, dict(q=q, a=a, pipe=pipe, stock=stock, ship=ship, backlog=backlog, move=move, n_arcs=n_arcs,
-                         handles=handles, scen_cost=scen_cost, first=first, S=S, n=n, T=T, profit=profit,
-                         cvar=cvar_expr, cases=cases, case_units=pack[rows], to_orders=to_orders,
-                         demand=d, start=i0, lead=lead, beta=beta, shortage=shortage)
+    handle = dict(q=q, a=a, stock=stock, ship=ship, backlog=backlog, move=move, n_arcs=n_arcs, gap=gap,
+                  handles=handles, scen_cost=scen_cost, first=first, S=S, n=n, T=T, profit=profit, params=params,
+                  cvar=cvar_expr, cases=cases, case_units=pack[rows], to_orders=to_orders, rows=rows, moq=moq,
+                  arcs=None if arcs is None else (src, dst), lead=lead[:, 0], first_arrival=arrive[:, 0],
+                  beta=beta, shortage=shortage)
+    set_inputs(handle, d, items.start_stock, items.pipeline)
+    return problem, handle

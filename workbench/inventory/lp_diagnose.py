@@ -32,7 +32,7 @@ def _lead_time_shortfall(h: dict, over: np.ndarray, names: list[str], shown: int
     ``over`` and their description (empty where there are none)."""
     S, n, T = h["S"], h["n"], h["T"]
     d, lead, beta = h["demand"], h["lead"], h["beta"]
-    before = np.arange(T)[None, :] < lead[:, None]
+    before = np.arange(T)[None, :] < h["first_arrival"][:, None]  # periods before the first order can arrive
     # by the end of each period: what the series can have shipped before orders arrive, and what
     # the minimum asks (with backorders, (1 - beta) of the period's demand may still be open)
     can = h["start"][:, None] + np.cumsum(h["pipe"], axis=1)

@@ -4,11 +4,13 @@ CVaR) against demand paths drawn from the quantiles, and the mixed-integer plan 
 packs, MOQs and the fixed cost per order (:func:`workbench.inventory.lp.plan_replenishment`).
 
 A plan that cannot be made (infeasible, unbounded, stopped by the solver) is left out with
-its reason; the policies and everything else still run.
+its reason; the policies and everything else still run. :func:`make_planners` sets up the same
+plans as closed-loop re-planning policies (:class:`~workbench.inventory.mpc.RollingPlanner`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -16,7 +18,7 @@ import polars as pl
 
 from workbench.data.panel import DATE, DemandPanel
 from workbench.forecast.series import quantile_column
-from workbench.inventory.cube import demand_scenarios
+from workbench.inventory.cube import Cube, demand_scenarios
 from workbench.inventory.levels import LevelInputs
 from workbench.inventory.lp import (
     Limits,
@@ -26,6 +28,8 @@ from workbench.inventory.lp import (
     Transfers,
     plan_replenishment,
 )
+from workbench.inventory.mpc import RollingPlanner
+from workbench.inventory.policies import quantile_at
 from workbench.inventory.simulate import Costs
 
 # plan name -> the label a report shows
@@ -85,11 +89,20 @@ def _limits(econ: pl.DataFrame, wh: np.ndarray, warehouses: np.ndarray, sup: np.
     )
 
 
-def make_plans(panel: DemandPanel, econ: pl.DataFrame, forecasts: pl.DataFrame, x: LevelInputs, model: str,
-               start: np.ndarray, pipeline: np.ndarray | None, costs: Costs, cfg) -> PlanSet:
-    """Every plan ``inventory.lp`` asks for, from the forecasts of ``model`` (whose level
-    inputs are ``x``), starting from ``start`` with the orders already in ``pipeline``."""
-    lp_cfg, keys, out = cfg.lp, list(panel.keys), PlanSet()
+@dataclass
+class _SetUp:
+    """What every plan and planner shares: the series' inputs, the limits and the arcs."""
+
+    items: PlanItems
+    limits: Limits
+    purchase: np.ndarray  # unit purchase cost in the objective (profit), else zeros
+    location: str | None
+    loc: np.ndarray
+
+
+def _set_up(panel: DemandPanel, econ: pl.DataFrame, x: LevelInputs, demand: np.ndarray, start: np.ndarray,
+            pipeline: np.ndarray | None, costs: Costs, cfg, notes: list[str]) -> _SetUp:
+    lp_cfg, keys = cfg.lp, list(panel.keys)
     n = econ.height
     location = lp_cfg.location or (keys[-1] if len(keys) > 1 else None)
     loc = _locations(panel, econ, location)
@@ -98,7 +111,7 @@ def make_plans(panel: DemandPanel, econ: pl.DataFrame, forecasts: pl.DataFrame, 
     suppliers, sup = None, np.zeros(n, dtype=int)
     if lp_cfg.supplier_cover is not None:
         if "supplier" not in econ.columns:
-            out.notes.append("The data names no suppliers: the plan has no supplier capacity.")
+            notes.append("The data names no suppliers: the plan has no supplier capacity.")
         else:
             suppliers, sup = np.unique(econ.get_column("supplier").cast(pl.String).to_numpy(), return_inverse=True)
     limits = _limits(econ, wh, warehouses, sup, suppliers, x.mean_demand, lp_cfg)
@@ -111,21 +124,37 @@ def make_plans(panel: DemandPanel, econ: pl.DataFrame, forecasts: pl.DataFrame, 
         margin = (econ.get_column("price") - econ.get_column("unit_cost")).clip(lower_bound=0.0).to_numpy()
         shortage_cost = np.maximum(costs.shortage - margin, 0.0)
     items = PlanItems(
-        demand=matrix(forecasts.filter(pl.col("model") == model), keys, quantile_column(lp_cfg.plan_quantile)),
-        start_stock=start, lead_time=x.lead, pipeline=pipeline, holding_cost=costs.holding,
+        demand=demand, start_stock=start, lead_time=x.lead, pipeline=pipeline, holding_cost=costs.holding,
         shortage_cost=shortage_cost, unit_order_cost=purchase + spread, order_cost=costs.ordering,
         unit_cost=unit_cost, price=econ.get_column("price").to_numpy(), volume=econ.get_column("volume").to_numpy(),
         warehouse=wh, supplier=sup, moq=econ.get_column("moq").to_numpy(),
         case_pack=econ.get_column("case_pack").to_numpy(),
         names=[" / ".join(map(str, r)) for r in econ.select(keys).iter_rows()],
     )
-    arcs = None
-    if lp_cfg.transfers and location is not None:
-        src, dst = _transfer_arcs(econ, loc, keys, location)
-        if src.size:
-            arcs = Transfers(src, dst, cost=lp_cfg.transfer_cost_share * unit_cost[src])
-        else:
-            out.notes.append(f"No item is held at two values of '{location}': the plan has no transfers.")
+    return _SetUp(items, limits, purchase, location, loc)
+
+
+def _arcs(panel: DemandPanel, econ: pl.DataFrame, setup: _SetUp, cost_share: float, lead_time: int,
+          notes: list[str]) -> Transfers | None:
+    """The arcs between the locations of each item (``inventory.lp.transfers``), None where there are none."""
+    if setup.location is None:
+        return None
+    src, dst = _transfer_arcs(econ, setup.loc, list(panel.keys), setup.location)
+    if not src.size:
+        notes.append(f"No item is held at two values of '{setup.location}': the plan has no transfers.")
+        return None
+    return Transfers(src, dst, cost=cost_share * econ.get_column("unit_cost").to_numpy()[src], lead_time=lead_time)
+
+
+def make_plans(panel: DemandPanel, econ: pl.DataFrame, forecasts: pl.DataFrame, x: LevelInputs, model: str,
+               start: np.ndarray, pipeline: np.ndarray | None, costs: Costs, cfg) -> PlanSet:
+    """Every plan ``inventory.lp`` asks for, from the forecasts of ``model`` (whose level
+    inputs are ``x``), starting from ``start`` with the orders already in ``pipeline``."""
+    lp_cfg, keys, out = cfg.lp, list(panel.keys), PlanSet()
+    demand = matrix(forecasts.filter(pl.col("model") == model), keys, quantile_column(lp_cfg.plan_quantile))
+    setup = _set_up(panel, econ, x, demand, start, pipeline, costs, cfg, out.notes)
+    items, limits, purchase = setup.items, setup.limits, setup.purchase
+    arcs = _arcs(panel, econ, setup, lp_cfg.transfer_cost_share, 0, out.notes) if lp_cfg.transfers else None
     opts = dict(objective=lp_cfg.objective, shortage=cfg.shortage, order_every=lp_cfg.order_every,
                 solver=lp_cfg.solver, time_limit=lp_cfg.time_limit)
 
@@ -146,3 +175,35 @@ def make_plans(panel: DemandPanel, econ: pl.DataFrame, forecasts: pl.DataFrame, 
         make("mip", PlanItems(**{**items.__dict__, "unit_order_cost": purchase}),
              transfers=arcs, integer=True, mip_gap=lp_cfg.mip_gap)
     return out
+
+
+def make_planners(panel: DemandPanel, econ: pl.DataFrame, x: LevelInputs, costs: Costs, cfg,
+                  forecast_at: Callable[[int], Cube], window: int, quantile: float | None = None,
+                  notes: list[str] | None = None) -> dict[str, RollingPlanner]:
+    """The re-planning policies of ``inventory.mpc.plans``, set up as :func:`make_plans` sets up the
+    plans (items, limits, transfers), for a simulation of ``window`` periods.
+
+    ``forecast_at(t)`` is the forecast issued at the end of period t (day 0 is period t + 1);
+    ``quantile`` is the forecast quantile the LP and the MIP meet (default ``inventory.lp.plan_quantile``).
+    Transfers follow ``inventory.transshipment`` (its lead time and cost, as the simulation executes
+    them) where ``inventory.lp.transfers`` asks for them. ``notes`` collects what the set-up left out.
+    """
+    lp_cfg, mpc = cfg.lp, cfg.mpc
+    notes = [] if notes is None else notes
+    demand = quantile_at(x.cube.levels, x.cube.values, lp_cfg.plan_quantile if quantile is None else quantile)
+    setup = _set_up(panel, econ, x, demand, np.zeros(econ.height), None, costs, cfg, notes)
+    move = cfg.transshipment
+    arcs = _arcs(panel, econ, setup, move.cost_share, move.lead_time, notes) \
+        if lp_cfg.transfers and move.enabled else None
+    common = dict(limits=setup.limits, transfers=arcs, quantile=lp_cfg.plan_quantile if quantile is None else quantile,
+                  scenarios=lp_cfg.scenarios, correlation=cfg.error_correlation, seed=cfg.seed, horizon=mpc.horizon,
+                  order_every=lp_cfg.order_every, terminal=str(mpc.terminal), terminal_value=mpc.terminal_value,
+                  objective=str(lp_cfg.objective), shortage=str(cfg.shortage), cvar_alpha=lp_cfg.cvar_alpha,
+                  cvar_weight=lp_cfg.cvar_weight, solver=str(lp_cfg.solver), mip_gap=lp_cfg.mip_gap,
+                  time_limit=lp_cfg.time_limit)
+    planners = {}
+    for name in mpc.plans:
+        items = setup.items if name != "mip" else PlanItems(**{**setup.items.__dict__,
+                                                                "unit_order_cost": setup.purchase})
+        planners[name] = RollingPlanner(items, forecast_at, window, kind=name, **common)
+    return planners
