@@ -15,6 +15,15 @@ Supply can fail: each order may take its own lead time (``lead_draws[i, t]``, th
 an order placed in period t, drawn beforehand so that every policy meets the same supply),
 orders may overtake one another or keep their order (``crossing``), and an outage holds back
 every arrival due while it lasts (``outage``) until the first period after it.
+
+Stock can move between the locations of an item along :class:`TransferArcs`: after its orders,
+a policy's :meth:`Policy.transfer` sends units that leave the sender at once and arrive at the
+target ``lead_time`` periods later (the rules that decide them are in :mod:`.transship`).
+
+:class:`Simulator` holds the loop one period at a time, so that :func:`simulate` (a policy
+decides) and an environment (actions decide) share one implementation. The module is longer
+than most because the state, the policy interface, the step and the result it totals are one
+contract: split, each part would import all the others.
 """
 
 from __future__ import annotations
@@ -24,7 +33,9 @@ from dataclasses import dataclass
 import numpy as np
 
 
-def _at(level: np.ndarray, t: int) -> np.ndarray:
+def level_at(level: np.ndarray, t: int) -> np.ndarray:
+    """A level for period ``t``: one per item, or column ``t`` of one per item and period (the
+    last column serves beyond it)."""
     level = np.asarray(level, dtype=float)
     return level if level.ndim <= 1 else level[:, min(t, level.shape[1] - 1)]
 
@@ -86,7 +97,7 @@ class ReorderPolicy(Policy):
     order_up_to: np.ndarray  # S
 
     def order(self, t: int, position: np.ndarray) -> np.ndarray:
-        return np.where(position <= _at(self.reorder_level, t), np.ceil(_at(self.order_up_to, t) - position), 0.0)
+        return np.where(position <= level_at(self.reorder_level, t), np.ceil(level_at(self.order_up_to, t) - position), 0.0)
 
 
 @dataclass
@@ -100,7 +111,7 @@ class OrderUpToPolicy(Policy):
     def order(self, t: int, position: np.ndarray) -> np.ndarray:
         if (t - self.offset) % max(self.review, 1):
             return np.zeros_like(position)
-        return np.ceil(np.maximum(_at(self.order_up_to, t) - position, 0.0))
+        return np.ceil(np.maximum(level_at(self.order_up_to, t) - position, 0.0))
 
 
 @dataclass
@@ -112,8 +123,8 @@ class ReorderQuantityPolicy(Policy):
     quantity: np.ndarray  # Q
 
     def order(self, t: int, position: np.ndarray) -> np.ndarray:
-        r = _at(self.reorder_point, t)
-        q = np.maximum(np.ceil(_at(self.quantity, t)), 1.0)
+        r = level_at(self.reorder_point, t)
+        q = np.maximum(np.ceil(level_at(self.quantity, t)), 1.0)
         batches = np.floor((r - position) / q) + 1
         return np.where(position <= r, batches * q, 0.0)
 
