@@ -321,7 +321,7 @@ class Simulator:
         self._short_in_cycle = np.zeros(n, dtype=bool)
         self._path = np.zeros((n, horizon))
         self._period_short = np.zeros(n)  # what the shortage cost of the period being decided is charged on
-        self._last: tuple[int, np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._last: tuple[int, np.ndarray, np.ndarray, np.ndarray | None] | None = None
         self.moved: np.ndarray | None = None  # units moved along each arc by the last place() (after scaling)
         self._serve(0)
 
@@ -372,7 +372,7 @@ class Simulator:
         """Place ``orders`` (one per item) and ``moves`` (units per transfer arc, None: none) at the
         end of period ``t``, then advance to ``t + 1``: receive, serve its demand.
 
-        Orders below 1e-7 (solver noise) are no order; the others are raised to the MOQ, then up to
+        Orders below 1e-7 (solver noise, or a negative action) are no order; the others are raised to the MOQ, then up to
         whole case packs. A sender never sends more than it holds on hand: where its arcs ask for
         more, they are scaled down in proportion (``moved`` holds what went). Returns the order
         quantities placed."""
@@ -408,12 +408,12 @@ class Simulator:
             self.done = True
         return qty
 
-    def _move(self, t: int, moves: np.ndarray | None) -> np.ndarray:
-        """Send ``moves`` along the arcs; returns the transfer cost per sending row."""
+    def _move(self, t: int, moves: np.ndarray | None) -> np.ndarray | None:
+        """Send ``moves`` along the arcs; returns the transfer cost per sending row (None: none sent)."""
         arcs, n = self._arcs, self.n
         if moves is None:
             self.moved = None
-            return np.zeros(n)
+            return None
         if arcs is None:
             raise ValueError("Simulator.place: moves given, but the simulation has no transfer arcs (transfers=None)")
         m = np.asarray(moves, dtype=float)
@@ -446,7 +446,8 @@ class Simulator:
             raise RuntimeError("Simulator.period_cost: no period is completed yet; place() completes one")
         t, placed, short, moved_cost = self._last
         c = self._costs
-        return c.holding * self._path[:, t] + c.ordering * placed + c.shortage * short + moved_cost
+        cost = c.holding * self._path[:, t] + c.ordering * placed + c.shortage * short
+        return cost if moved_cost is None else cost + moved_cost
 
     def result(self) -> SimResult:
         """Totals over the horizon; only once every period is placed (``done``), after which nothing
