@@ -60,14 +60,15 @@ class LearnedPolicy(Policy):
 
 def train_ppo(windows: Window | Sequence[Window], lead_time: np.ndarray, *, timesteps: int, seed: int,
               backorders: bool = False, device: str = "cpu", forecast_days: int = 7, max_order: float | None = None,
-              n_steps: int = 32, batch_size: int = 128, n_epochs: int = 5, learning_rate: float = 3e-4,
+              n_steps: int = 112, batch_size: int = 448, n_epochs: int = 10, learning_rate: float = 3e-4,
               net_arch: tuple[int, ...] = (32, 32), gamma: float = 0.99) -> TrainedPPO:
     """Train one PPO ``MlpPolicy`` over all items of ``windows`` (each reset replays a window drawn
     with ``seed``) for ``timesteps`` item-periods.
 
     ``n_steps`` periods of every item make one rollout (``n_steps x items`` samples), cut into
     minibatches of ``batch_size`` for ``n_epochs`` passes; ``net_arch`` sizes the actor's and the
-    critic's hidden layers. ``device="cuda"`` trains on a GPU (not bit-reproducible).
+    critic's hidden layers. The default rollout spans several windows and many lead times, so that
+    an order's cost and the sales it saves a lead time later fall in the same rollout. ``device="cuda"`` trains on a GPU (not bit-reproducible).
     """
     if timesteps < 1:
         raise ValueError(f"train_ppo: timesteps={timesteps}; expected at least 1")
