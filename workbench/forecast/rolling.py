@@ -7,7 +7,11 @@ cutoff ``origin + k x every`` periods (``k = 1, 2, ...`` while ``k x every < hor
 forecasts the rest of the window, ``horizon - k x every`` periods, with
 :meth:`~workbench.forecast.base.Forecaster.forecast_later`: a global model predicts from the
 longer history without refitting (Darts' ``historical_forecasts(retrain=False)``), a local
-model fits its series again (their fits are per series and cheap).
+model fits its series again (their fits are per series and cheap). A lagged-feature model with
+the ``direct`` strategy (``forecast.lightgbm.strategy``) forecasts each date from the lags that
+end a horizon before it, all known at the origin: its later forecasts repeat the origin's; the
+``per_step`` and ``recursive`` strategies, the conformal wrappers (recalibrated on the errors
+before each cutoff) and the torch and naive models read the newer history.
 
 As in the backtest (:mod:`workbench.forecast.backtest`), a series needs the longest
 ``min_history`` of the models run before an origin, or it is left out of that origin; closed
