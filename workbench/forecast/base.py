@@ -6,6 +6,12 @@ next ``horizon`` periods as an array ``[series, step, quantile]``. :class:`Globa
 base of every model fitted once over all series (the baselines and regressions here, the torch
 models of :mod:`workbench.forecast.deep`): scaling by each series' mean, covariates, conformal
 wrapping and unscaling live once, in it.
+
+:meth:`Forecaster.forecast` fits and forecasts; :meth:`Forecaster.forecast_later` forecasts from a
+later cutoff of the same series with the model as last fitted, which is how a plan re-forecasts
+at every review. A global model predicts on the longer history without refitting (what Darts'
+``historical_forecasts(retrain=False)`` does for a global model); a local model's fit is per
+series and cheap, so by default it fits again.
 """
 
 from __future__ import annotations
@@ -13,7 +19,8 @@ from __future__ import annotations
 import logging
 import warnings
 from abc import ABC, abstractmethod
-from typing import ClassVar
+from dataclasses import dataclass, replace
+from typing import Any, ClassVar
 
 import numpy as np
 import polars as pl
@@ -52,6 +59,7 @@ class Forecaster(ABC):
     is_global: ClassVar[bool] = False
     uses_past: ClassVar[bool] = False
     uses_future: ClassVar[bool] = False
+    refits_later: ClassVar[bool] = True  # forecast_later() fits again (False: the last fit predicts)
 
     def __init__(self, cfg) -> None:
         self.cfg = cfg
@@ -71,6 +79,14 @@ class Forecaster(ABC):
     @abstractmethod
     def forecast(self, data: SeriesSet, horizon: int) -> np.ndarray:
         """Quantiles ``[series, step, quantile]`` for the ``horizon`` periods after the data."""
+
+    def forecast_later(self, data: SeriesSet, horizon: int) -> np.ndarray:
+        """Quantiles ``[series, step, quantile]`` for the ``horizon`` periods after a later cutoff
+        of the series last given to :meth:`forecast`, from the model as fitted there.
+
+        A local model's fit is per series and cheap: here it simply fits again at the new
+        cutoff (:attr:`refits_later`). ``point`` and ``notes`` are set as :meth:`forecast` sets them."""
+        return self.forecast(data, horizon)
 
     def explain(self) -> dict[str, pl.DataFrame]:
         """What drove the last fit (feature importances, attention weights); empty when the model has none."""
@@ -103,29 +119,36 @@ class GlobalDarts(Forecaster):
     scale_covariates: ClassVar[bool] = False  # to [0, 1] over all series (neural and linear models)
     torch_backed: ClassVar[bool] = False  # Darts runs it through Lightning (progress bars to silence)
 
+    refits_later = False
+
     def __init__(self, cfg) -> None:
         super().__init__(cfg)
         self.model = None  # the last fitted model, for explain()
+        self.fitted: Fitted | None = None  # what the last forecast() fitted, which forecast_later() reuses
+        self._scalers: dict[str, Any] = {}  # the covariates' scalers, fitted on the last forecast()'s view
 
     @abstractmethod
     def build(self, data: SeriesSet, horizon: int):
         """An unfitted Darts model."""
 
     def covariates(self, data: SeriesSet) -> tuple[list | None, list | None]:
-        """The covariates the model uses; scaled when it needs it, fitted on what the view
-        holds, which is known at the cutoff (the known-future ones up to the horizon's end)."""
+        """The covariates the model uses; scaled when it needs it, by a scaler fitted on what the
+        view of the last :meth:`forecast` held, which is known at its cutoff (the known-future ones
+        up to the horizon's end); :meth:`forecast_later` scales the later view with the same scaler."""
         past = data.past if self.uses_past else None
         future = data.future if self.uses_future else None
         if not self.scale_covariates:
             return past, future
         from darts.dataprocessing.transformers import Scaler
 
-        def scale(xs):
+        def scale(xs, kind: str):
             if xs is None:
                 return None
-            return [x.astype(np.float32) for x in Scaler(global_fit=True).fit_transform(xs)]
+            if kind not in self._scalers:  # forecast() empties them: fitted once per fit
+                self._scalers[kind] = Scaler(global_fit=True).fit(xs)
+            return [x.astype(np.float32) for x in self._scalers[kind].transform(xs)]
 
-        return scale(past), scale(future)
+        return scale(past, "past"), scale(future, "future")
 
     def fit(self, model, target: list, past: list | None, future: list | None, horizon: int) -> None:
         model.fit(target, past_covariates=past, future_covariates=future)
@@ -148,15 +171,21 @@ class GlobalDarts(Forecaster):
         # Darts' torch-backed models (the global naive ones under the conformal wrapper too)
         return {"verbose": False} if self.conformal or self.torch_backed else {}
 
-    def forecast(self, data: SeriesSet, horizon: int) -> np.ndarray:
-        quiet()
-        scales = mean_scales(data.target)
-        forward, inverse = TRANSFORMS[self.cfg.target_transform]
+    def inputs(self, data: SeriesSet, scales: np.ndarray) -> tuple[list, list | None, list | None]:
+        """The model's inputs: each target divided by its scale and transformed
+        (``forecast.target_transform``), with its static covariates, and the covariates."""
+        forward, _ = TRANSFORMS[self.cfg.target_transform]
         target = [(s / c).astype(np.float32) for s, c in zip(data.target, scales, strict=True)]
         if forward is not _identity:
             target = [s.map(forward) for s in target]
-        target = self.static(data, target)
         past, future = self.covariates(data)
+        return self.static(data, target), past, future
+
+    def forecast(self, data: SeriesSet, horizon: int) -> np.ndarray:
+        quiet()
+        scales = mean_scales(data.target)
+        self._scalers = {}
+        target, past, future = self.inputs(data, scales)
         model = self.build(data, horizon)
         self.fit(model, target, past, future, horizon)
         self.model = model
@@ -170,17 +199,63 @@ class GlobalDarts(Forecaster):
                 model, quantiles=self.quantiles, cal_length=self.cfg.conformal.cal_length,
                 random_state=self.cfg.seed,
             )
+        self.fitted = Fitted(data.keys, scales, model, point, horizon)
+        return self.predict(target, past, future, horizon)
+
+    def forecast_later(self, data: SeriesSet, horizon: int) -> np.ndarray:
+        """The last fit's forecast from a later cutoff of the same series, not fitted again.
+
+        The fitted model (with its point model and conformal wrapper) predicts on each series up
+        to the new cutoff, scaled by the scales and covariate scalers of the fit: for a global
+        model, what Darts' ``historical_forecasts(retrain=False)`` does at that cutoff."""
+        if self.fitted is None:
+            raise ValueError(f"{type(self).__name__}.forecast_later() needs a fit: call forecast() first")
+        if not data.keys.equals(self.fitted.keys):
+            raise ValueError(f"{type(self).__name__}.forecast_later() got {data.keys.height} series, not the"
+                             f" {self.fitted.keys.height} of the last forecast() in the same order: a later cutoff"
+                             " forecasts the series the model was fitted for")
+        quiet()
+        data, held = self.reach(data)
+        self.notes = [] if not held else [
+            f"known-future covariates held at their last values for {held} periods past their end, which the"
+            f" output chunk of {self.fitted.horizon} periods reaches (read only by models that see the whole"
+            " chunk's covariates at every step: per-step regressions, torch models)"]
+        target, past, future = self.inputs(data, self.fitted.scales)
+        return self.predict(target, past, future, horizon)
+
+    def reach(self, data: SeriesSet) -> tuple[SeriesSet, int]:
+        """``data`` with its known-future covariates reaching the end of the fitted output chunk
+        (``forecast()``'s horizon) after the cutoff, as Darts requires even for a shorter forecast;
+        where they end sooner (the panel's last date), held at their last values. Returns the
+        periods held at most."""
+        if data.future is None or not self.uses_future:
+            return data, 0
+        freq = data.target[0].freq
+        ends = [t.end_time() + self.fitted.horizon * freq for t in data.target]
+        short = [max(0, (end - f.end_time()) // freq) for f, end in zip(data.future, ends, strict=True)]
+        if not any(short):
+            return data, 0
+        future = [f if k == 0 else f.append_values(np.repeat(f.values(copy=False)[-1:], k, axis=0))
+                  for f, k in zip(data.future, short, strict=True)]
+        return replace(data, future=future), int(max(short))
+
+    def predict(self, target: list, past: list | None, future: list | None, horizon: int) -> np.ndarray:
+        """Quantiles ``[series, step, quantile]`` of the fitted model on ``target`` (scaled), unscaled
+        by the fit's scales; sets :attr:`point`."""
+        fitted = self.fitted
+        _, inverse = TRANSFORMS[self.cfg.target_transform]
         paths, self.point = self.sample_paths(), None
-        preds = model.predict(
+        preds = fitted.model.predict(
             horizon, series=target, past_covariates=past, future_covariates=future,
             show_warnings=False, **self.predict_kwargs(),
             **({"num_samples": paths} if paths else {"predict_likelihood_parameters": True}),
         )
-        if paths or point is not None:
+        scales = fitted.scales
+        if paths or fitted.point is not None:
             # the point forecast: the point model's, or else the path the median model makes
             # when fed its own medians (Darts' one-sample prediction of a quantile model), free
             # of the sampling noise
-            median = (model if point is None else point).predict(
+            median = (fitted.model if fitted.point is None else fitted.point).predict(
                 horizon, series=target, past_covariates=past, future_covariates=future, num_samples=1,
                 show_warnings=False, **self.predict_kwargs())
             self.point = inverse(np.stack([m.values(copy=False)[:, 0] for m in median])) * scales[:, None]
@@ -190,3 +265,14 @@ class GlobalDarts(Forecaster):
             values = np.stack([p.values(copy=False) for p in preds])
         # a monotone transform's inverse maps each quantile to the same quantile of demand
         return inverse(values) * scales[:, None, None]
+
+
+@dataclass
+class Fitted:
+    """What :meth:`GlobalDarts.forecast` fitted and :meth:`GlobalDarts.forecast_later` reuses."""
+
+    keys: pl.DataFrame  # the series, in order
+    scales: np.ndarray  # each series' mean level at the fit (:func:`mean_scales`)
+    model: Any  # the fitted Darts model of the quantiles (wrapped in ConformalNaiveModel where conformal)
+    point: Any  # the fitted Darts point model, or None
+    horizon: int  # the fit's horizon: the models' output chunk
