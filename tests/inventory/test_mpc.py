@@ -162,7 +162,8 @@ def test_make_planners_share_the_plans_set_up_and_beat_the_open_loop_plan(tiny_p
     from workbench.inventory.levels import LevelInputs
     from workbench.inventory.plans import make_planners, make_plans
     from workbench.inventory.simulate import PlanPolicy
-    from workbench.inventory.study import hold_out, starting_stock, window_cube
+    from workbench.inventory.start import start_state
+    from workbench.inventory.study import hold_out, window_cube
 
     qs = [0.05, 0.25, 0.5, 0.75, 0.9, 0.95]
     inv = section(compose(["experiment=quick", "inventory.mpc.plans=[lp,mip]"]), "inventory")
@@ -174,7 +175,7 @@ def test_make_planners_share_the_plans_set_up_and_beat_the_open_loop_plan(tiny_p
     w = hold_out(tiny_panel, forecasts, inv)
     cube = window_cube(forecasts, list(tiny_panel.keys), qs, "oracle", w)
     x = LevelInputs.from_economics(cube, w.econ, inv.review_days, inv.error_correlation)
-    start, notes = starting_stock(w, x, []), []
+    start, notes = start_state(tiny_panel, w, x, inv, []).start, []
     T = w.demand.shape[1]
     planners = make_planners(tiny_panel, w.econ, x, w.costs, inv,
                              lambda t: Cube(cube.mean[:, t + 1:], cube.values[:, t + 1:], cube.levels), T, notes=notes)

@@ -25,18 +25,18 @@ def _inventory(*overrides: str):
 
 def test_a_cost_table_per_department_wins_over_the_defaults(walmart, tmp_path):
     table = tmp_path / "costs.csv"
-    table.write_text("dept,lead,unit_cost\n1,3,5.5\n2,2,7\n99,1,1\n")
-    inv = _inventory(f"inventory.costs.path={table}", "inventory.costs.by=dept",
-                     "inventory.costs.columns={lead_time: lead}")
+    table.write_text("category,lead,unit_cost\ndept 1,3,5.5\ndept 2,2,7\ndept 99,1,1\n")
+    inv = _inventory(f"inventory.costs.path={table}", "inventory.costs.by=category",
+                     "+inventory.costs.columns.lead_time=lead")
     econ, defaulted, notes = series_economics(walmart, walmart.dates[-10], inv)
-    by_dept = {r["dept"]: r for r in econ.iter_rows(named=True)}
-    assert by_dept[1]["lead_time"] == 3 and by_dept[1]["unit_cost"] == pytest.approx(5.5)
-    assert by_dept[2]["lead_time"] == 2 and by_dept[2]["unit_cost"] == pytest.approx(7.0)
-    assert by_dept[3]["lead_time"] == 1  # no row: the default of one week
+    by_dept = {r["category"]: r for r in econ.iter_rows(named=True)}
+    assert by_dept["dept 1"]["lead_time"] == 3 and by_dept["dept 1"]["unit_cost"] == pytest.approx(5.5)
+    assert by_dept["dept 2"]["lead_time"] == 2 and by_dept["dept 2"]["unit_cost"] == pytest.approx(7.0)
+    assert by_dept["dept 3"]["lead_time"] == 1  # no row: the default of one week
     # the holding cost follows the given unit cost where it was given
-    assert by_dept[1]["holding_cost"] == pytest.approx(5.5 * 0.25 * 7 / 365)
+    assert by_dept["dept 1"]["holding_cost"] == pytest.approx(5.5 * 0.25 * 7 / 365)
     assert "lead_time" in defaulted and "unit_cost" in defaulted  # dept 3 still takes the defaults
-    assert any("costs.csv" in n and "dept" in n for n in notes)
+    assert any("costs.csv" in n and "per category" in n for n in notes)
     assert any("1 row(s)" in n for n in notes)  # dept 99 matches nothing
 
 
@@ -106,5 +106,5 @@ def test_history_fills_the_dates_before_a_series_starts_with_zero(walmart):
     w, _ = _window(walmart, inv)
     demand = history(walmart, w.econ, w.origin, 50)
     assert demand.shape == (w.econ.height, 50)
-    late = w.econ.with_row_index().filter((pl.col("store") == 1) & (pl.col("dept") == 3))["index"][0]
+    late = w.econ.with_row_index().filter(pl.col("item_id") == "1-3")["index"][0]
     assert np.all(demand[late, :5] == 0) and demand[late, -1] > 0

@@ -199,7 +199,7 @@ class TransshipmentConfig:
 
     enabled: bool = True
     lead_time: int = 1  # periods from sending to being sellable at the other location
-    cost_share: float = II("inventory.lp.transfer_cost_share")  # cost per unit moved, as a share of unit cost
+    cost_share: float = II("..lp.transfer_cost_share")  # cost per unit moved, as a share of unit cost
 
 
 @dataclass

@@ -31,6 +31,7 @@ from workbench.inventory.lp import (
 from workbench.inventory.mpc import RollingPlanner
 from workbench.inventory.policies import quantile_at
 from workbench.inventory.simulate import Costs
+from workbench.inventory.transship import location_pairs
 
 # plan name -> the label a report shows
 PLANS = {"lp": "LP plan", "scenario_lp": "scenario LP", "mip": "MIP plan"}
@@ -60,14 +61,6 @@ def _locations(panel: DemandPanel, econ: pl.DataFrame, column: str | None) -> np
             f"(keys {list(panel.keys)}, static {panel.static.columns}); set it to one of them or to null"
         )
     return econ.get_column(column).cast(pl.String).to_numpy()
-
-
-def _transfer_arcs(econ: pl.DataFrame, loc: np.ndarray, keys: list[str], column: str) -> tuple[np.ndarray, np.ndarray]:
-    """Every ordered pair of rows that hold the same item at two locations."""
-    product = [k for k in keys if k != column] or ["item_id"]
-    rows = econ.select(product).with_columns(pl.int_range(pl.len()).alias("row"), pl.Series("loc", loc))
-    pairs = rows.join(rows, on=product, suffix="_to").filter(pl.col("loc") != pl.col("loc_to"))
-    return pairs.get_column("row").to_numpy(), pairs.get_column("row_to").to_numpy()
 
 
 def _limits(econ: pl.DataFrame, wh: np.ndarray, warehouses: np.ndarray, sup: np.ndarray,
@@ -139,7 +132,7 @@ def _arcs(panel: DemandPanel, econ: pl.DataFrame, setup: _SetUp, cost_share: flo
     """The arcs between the locations of each item (``inventory.lp.transfers``), None where there are none."""
     if setup.location is None:
         return None
-    src, dst = _transfer_arcs(econ, setup.loc, list(panel.keys), setup.location)
+    src, dst = location_pairs(econ, list(panel.keys), setup.location)
     if not src.size:
         notes.append(f"No item is held at two values of '{setup.location}': the plan has no transfers.")
         return None
@@ -202,7 +195,9 @@ def make_planners(panel: DemandPanel, econ: pl.DataFrame, x: LevelInputs, costs:
                   cvar_weight=lp_cfg.cvar_weight, solver=str(lp_cfg.solver), mip_gap=lp_cfg.mip_gap,
                   time_limit=lp_cfg.time_limit)
     planners = {}
-    for name in mpc.plans:
+    # the plans that are made (a scenario LP needs scenarios, the MIP inventory.lp.mip) are re-planned
+    made = {"lp": True, "scenario_lp": lp_cfg.scenarios > 0, "mip": lp_cfg.mip}
+    for name in (n for n in mpc.plans if made[n]):
         items = setup.items if name != "mip" else PlanItems(**{**setup.items.__dict__,
                                                                 "unit_order_cost": setup.purchase})
         planners[name] = RollingPlanner(items, forecast_at, window, kind=name, **common)

@@ -33,9 +33,9 @@ def check_inventory_config(cfg, quantiles: list[float]) -> None:
     unknown = set(mpc.plans) - {"lp", "scenario_lp", "mip"}
     if unknown:
         raise ValueError(f"inventory.mpc.plans has unknown plans {sorted(unknown)}; expected some of lp, scenario_lp, mip")
-    for q in mpc.quantiles:
-        if not any(abs(q - f) < 1e-9 for f in quantiles):
-            raise ValueError(f"inventory.mpc.quantiles has {q}, which is not among the forecast quantiles {sorted(quantiles)}")
+    for q in mpc.quantiles:  # read off the forecast's quantiles, interpolated between them
+        if not min(quantiles) <= q <= max(quantiles):
+            raise ValueError(f"inventory.mpc.quantiles has {q}, outside the forecast quantiles {sorted(quantiles)}")
     if mpc.horizon is not None and mpc.horizon < 1:
         raise ValueError(f"inventory.mpc.horizon={mpc.horizon}; expected at least 1 period (or null: to the window's end)")
     if mpc.terminal_value < 0:
