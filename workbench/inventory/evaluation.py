@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import polars as pl
 
-from workbench.data.panel import DATE, DemandPanel
+from workbench.data.panel import DemandPanel
 from workbench.inventory import tradeoff
 from workbench.inventory.cube import Cube, forecast_cube
 from workbench.inventory.hindsight import hindsight
@@ -55,23 +55,38 @@ def evaluation_origins(backtest: pl.DataFrame, windows: int | None) -> list:
     return origins
 
 
-def issued(win: Window, model: str, rolling: pl.DataFrame | None, quantiles: list[float]) -> Callable[[int], Cube]:
+def padded(cube: Cube, days: int) -> Cube:
+    """``cube`` with at least ``days`` days: days past its end repeat its average day (as
+    :meth:`Cube.path` counts them), for a plan whose horizon reaches past the window's end."""
+    short = days - cube.mean.shape[1]
+    if short <= 0:
+        return cube
+    mean = np.repeat(cube.mean.mean(axis=1, keepdims=True), short, axis=1)
+    values = np.repeat(cube.values.mean(axis=1, keepdims=True), short, axis=1)
+    return Cube(mean=np.concatenate([cube.mean, mean], axis=1), values=np.concatenate([cube.values, values], axis=1),
+                levels=cube.levels)
+
+
+def issued(win: Window, model: str, rolling: pl.DataFrame | None, quantiles: list[float],
+           horizon: int | None = None) -> Callable[[int], Cube]:
     """``forecast_at(t)`` for a re-planning policy deciding at the end of period ``t`` of the window:
-    the forecast for periods t + 1 to the window's end. At a review it is the rolling forecast
-    issued at origin + t (``rolling``: rows of :func:`workbench.forecast.rolling.rolling_forecasts`),
-    from its second day on (its first is period t, whose demand the simulation has just served);
-    at the origin, or without rolling forecasts, the origin's own forecast from period t + 1 on."""
+    the forecast for periods t + 1 to the window's end (and on to ``horizon`` periods, the plan's,
+    with the average day past the end). At a review it is the rolling forecast issued at origin + t
+    (``rolling``: rows of :func:`workbench.forecast.rolling.rolling_forecasts`), from its second day on
+    (its first is period t, whose demand the simulation has just served); at the origin, or without
+    rolling forecasts, the origin's own forecast from period t + 1 on."""
     origin, cube = win.w.origin, win.cubes[model]
     ids = win.econ.select(win.keys)
-    dates, mine = None, None
-    if rolling is not None:
-        mine = rolling.filter((pl.col("model") == model) & (pl.col("origin") == origin))
-        dates = sorted(mine.get_column(DATE).unique().to_list())
+    dates = win.panel.dates.filter(win.panel.dates > origin)  # dates[0]: the window's first period
+    mine = None if rolling is None else rolling.filter((pl.col("model") == model) & (pl.col("origin") == origin))
 
     def forecast_at(t: int) -> Cube:
+        return padded(made_at(t), horizon or 0)
+
+    def made_at(t: int) -> Cube:
         if t == 0 or mine is None or mine.height == 0:
             return Cube(mean=cube.mean[:, t + 1:], values=cube.values[:, t + 1:], levels=cube.levels)
-        cutoff = dates[t - 1]  # origin + t periods: dates[0] is the period after the origin
+        cutoff = dates[t - 1]  # origin + t periods
         rows = mine.filter(pl.col("cutoff") == cutoff).join(ids, on=win.keys, how="semi")
         if rows.height == 0:
             raise ValueError(f"no rolling forecast of '{model}' was issued on {cutoff}, a review of the window after"
@@ -112,8 +127,9 @@ def evaluate(panel: DemandPanel, backtest: pl.DataFrame, models: list[str], quan
         if cfg.mpc.enabled and "lp" in cfg.mpc.plans:
             mpc_rows = []
             for m in models:
-                forecast_at = issued(win, m, rolling, quantiles)
-                for q in cfg.mpc.quantiles:
+                forecast_at = issued(win, m, rolling, quantiles, cfg.mpc.horizon)
+                # the plan quantile of inventory.lp is the re-planned LP's row in the runs, the others its curve
+                for q in sorted({*map(float, cfg.mpc.quantiles), float(cfg.lp.plan_quantile)}):
                     planner = win.planners(m, forecast_at, cfg=lp_only, quantile=float(q))["lp"]
                     summary = win.run(planner).summary()
                     mpc_rows.append({"policy": MPC_LP, "forecaster": m, "service_target": float(q), **summary})
@@ -181,9 +197,10 @@ def value_of_forecast(ev: Evaluation, reference: tuple[str, str], points: int = 
             continue
         for r in reach.iter_rows(named=True):
             lo, hi = max(r["lo"], ref["lo"][0]), min(r["hi"], ref["hi"][0])
-            if lo >= hi:
+            if lo > hi + 1e-12:
                 continue
-            grid = [float(f) for f in np.linspace(lo, hi, points)]
+            # a curve that does not move with its target (every point at one fill rate) is read there
+            grid = [float(f) for f in np.linspace(lo, hi, points)] if hi > lo + 1e-12 else [float(hi)]
             pair = part.filter(((pl.col("policy") == r["policy"]) & (pl.col("forecaster") == r["forecaster"]))
                                | ((pl.col("policy") == reference[0]) & (pl.col("forecaster") == reference[1])))
             at = tradeoff.cost_at(pair, grid)

@@ -113,7 +113,7 @@ def run_inventory_study(
         sims[(name, plan_model)] = win.run(PlanPolicy(plan.orders), case_pack=pack if plan.integer else None)
     replanned = None
     if cfg.mpc.enabled and cfg.mpc.plans:
-        replanned = _replan(win, plan_model, issued(win, plan_model, rolling, quantiles), sims, made.errors, notes)
+        replanned = _replan(win, plan_model, issued(win, plan_model, rolling, quantiles, cfg.mpc.horizon), sims, made.errors, notes)
     results, per_series = _outcomes(econ, keys, sims)
     trade = tradeoff.sweep(policies, win.cubes, list(cfg.tradeoff_levels), win.level_inputs, win.price)
     lp_plan = made.plans.get("lp")
