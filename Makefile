@@ -14,7 +14,7 @@ UV_VERSION  := 0.13.9
 ARGS   ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help setup lock report quick test lint lab monitor benchmark benchmark-forecast benchmark-threads benchmark-inventory benchmark-games benchmark-anomaly benchmark-risk clean
+.PHONY: help setup lock report quick test lint lab monitor benchmark benchmark-forecast benchmark-threads benchmark-inventory benchmark-games benchmark-anomaly benchmark-risk benchmark-learned clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -73,9 +73,13 @@ benchmark-forecast: $(STAMP) ## The forecasting leaderboard on the real Walmart 
 benchmark-threads: $(STAMP) ## Forecasting beside a busy process: library thread defaults against the workbench's settings
 	$(PY) benchmarks/bench_threads.py
 
-benchmark-inventory: $(STAMP) ## The 10,000-item replenishment LP (cvxpy against raw HiGHS) and the 10,000 x 365 simulation
+benchmark-inventory: $(STAMP) ## The 10,000-item replenishment LP, its re-solves at every review, and the 10,000 x 365 simulation
 	$(PY) benchmarks/bench_lp.py
+	$(PY) benchmarks/bench_mpc.py
 	$(PY) benchmarks/bench_simulate.py
+
+benchmark-learned: $(STAMP) ## PPO trained in the simulator's environment against base stock, at three training budgets
+	$(PY) benchmarks/bench_learned.py
 
 benchmark-games: $(STAMP) ## The four-tier beer game at 2,000 and 20,000 Monte Carlo paths: time, memory, ratios against Chen et al.'s bounds
 	$(PY) benchmarks/bench_bullwhip.py

@@ -7,6 +7,7 @@ same code.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -173,7 +174,10 @@ class Window:
         """The re-planning policies of ``inventory.mpc.plans`` (of ``cfg``, by default the window's)
         driven by ``model``'s forecasts as ``forecast_at(t)`` issues them (:func:`make_planners`)."""
         cfg = self.cfg if cfg is None else cfg
-        return make_planners(self.panel, self.econ, self.inputs[model], self.w.costs, cfg, forecast_at, self.horizon,
+        x = self.inputs[model]
+        if x.varies:  # where lead times vary, a new order is planned to arrive after the mean lead time
+            x = dataclasses.replace(x, lead=np.maximum(np.rint(x.lead_mean), 1).astype(np.int64))
+        return make_planners(self.panel, self.econ, x, self.w.costs, cfg, forecast_at, self.horizon,
                              quantile=quantile, notes=notes)
 
     def price(self, policy: InventoryPolicy, x: LevelInputs) -> SimResult:
