@@ -28,9 +28,10 @@ as the lead time's doing, with what that stock serves against what the minimum a
 Every way a plan can fail raises a :class:`PlanError`, so that a caller can go on
 without that plan.
 
-A re-planning policy adds a terminal condition: a unit of inventory position (stock + what is
-still due - backlog) short of a level ``S_end`` at the horizon's end costs ``w`` (the shortage
-cost for a target, the worth of a unit for a terminal value), ``+ w (S_end - position_T)^+``.
+A re-planning policy adds a terminal condition on the inventory position ``y_T`` (stock + what is
+still due - backlog) at the horizon's end, convex and piecewise linear over breakpoints ``b_k``:
+``+ sum_k w_k (b_k - y_T)^+`` (the expected shortage cost after the horizon, read off the
+forecast's quantiles: :func:`workbench.inventory.mpc.terminal_weights`).
 
 Everything is built from sparse matrices over all rows at once: no Python loop per item.
 The inputs and results are in :mod:`.lp_data`, the cvxpy model in :mod:`.lp_build`, the
@@ -152,9 +153,9 @@ class CompiledPlan:
     values (:meth:`solve`): the demand, the stock on hand, the pipeline, the backlog and the
     terminal level are parameters of a DPP problem, so cvxpy compiles it on the first solve only.
 
-    Arguments are those of :func:`plan_replenishment`, plus ``terminal_weight`` (per series, the
-    cost of a unit of position short of the terminal level at the horizon's end; None: no
-    terminal condition), ``now`` (the first order and transfer are placed at the plan's start, as
+    Arguments are those of :func:`plan_replenishment`, plus ``terminal_weight`` (``(n,)`` or ``(n, K)``: the
+    weights of the terminal cost ``sum_k w_k (b_k - y_T)^+`` whose breakpoints, the ``level`` of
+    :meth:`solve`, are ``(n,)`` or ``(n, K)``; None: no terminal condition), ``now`` (the first order and transfer are placed at the plan's start, as
     a re-planning policy places them) and ``reuse`` (False: solved once, skip the parameter tensor).
     """
 

@@ -55,22 +55,36 @@ def _shift(horizon: int, by: int):
     return shift, past
 
 
+def terminal_breakpoints(level, n: int, K: int) -> np.ndarray:
+    """The terminal levels as ``(n, K)``: the breakpoints of the terminal cost (None: zeros; one
+    level per series ``(n,)`` where the terminal cost has one breakpoint)."""
+    if level is None:
+        return np.zeros((n, K))
+    arr = np.asarray(level, dtype=float)
+    arr = arr[:, None] if arr.ndim == 1 else arr
+    if arr.shape != (n, K) or not np.all(np.isfinite(arr)):
+        raise ValueError(f"plan_replenishment: the terminal level has shape {np.shape(level)}; expected finite"
+                         f" breakpoints ({n}, {K})" + (f" or ({n},)" if K == 1 else ""))
+    return arr
+
+
 def set_inputs(h: dict, demand, start_stock, pipeline=None, backlog=None, level=None) -> None:
     """Give the compiled problem of :func:`build_problem` new values: ``demand`` ``(n, T)`` or
     ``(S, n, T)`` (the shape it was built with), the stock on hand ``(n,)``, the arrivals already
     on order ``(n, K)`` (those due after the horizon count towards the terminal position), the
-    backlog waiting at the start ``(n,)`` and the terminal level ``(n,)``."""
+    backlog waiting at the start ``(n,)`` and the terminal levels ``(n, K)`` (or ``(n,)``), the
+    breakpoints of the terminal cost."""
     S, n, T = h["S"], h["n"], h["T"]
     d = checked_demand(demand)
     if d.shape != (S, n, T):
         raise ValueError(f"plan_replenishment: demand has shape {d.shape}; the problem was built for {(S, n, T)}")
     start = per_row(start_stock, n, "start_stock")
     waiting = np.zeros(n) if backlog is None else per_row(backlog, n, "backlog")
-    goal = np.zeros(n) if level is None else per_row(level, n, "terminal level")
+    goal = terminal_breakpoints(level, n, h["breaks"])
     for name, arr in (("start_stock", start), ("backlog", waiting), ("terminal level", goal)):
         if np.any(arr < 0):
-            bad = int(np.flatnonzero(arr < 0)[0])
-            raise ValueError(f"plan_replenishment: {name} of series {bad} is {arr[bad]}; expected >= 0")
+            bad = tuple(np.argwhere(arr < 0)[0])
+            raise ValueError(f"plan_replenishment: {name} of series {bad[0]} is {arr[bad]}; expected >= 0")
     pipe, after = np.zeros((n, T)), np.zeros(n)
     if pipeline is not None:
         given = np.asarray(pipeline, dtype=float)
@@ -84,9 +98,9 @@ def set_inputs(h: dict, demand, start_stock, pipeline=None, backlog=None, level=
     p["pipeline"].value = np.tile(pipe, (S, 1))
     p["backlog"].value = np.tile(waiting, S)
     p["after"].value = np.tile(after, S)
-    p["level"].value = np.tile(goal, S)
+    p["level"].value = np.tile(goal, (S, 1))
     if "big" in p:  # an order is at most what the horizon could sell, plus the terminal level (big-M)
-        reach = d.max(axis=0).sum(axis=1) + goal + waiting
+        reach = d.max(axis=0).sum(axis=1) + goal.max(axis=1) + waiting
         if h["arcs"] is not None:  # stock can move on to the arcs' targets
             src, dst = h["arcs"]
             reach = reach + np.bincount(src, weights=reach[dst], minlength=n)
@@ -100,8 +114,10 @@ def build_problem(items: PlanItems, limits: Limits, objective: str, shortage: st
                   terminal_weight: np.ndarray | None = None, now: bool = False):
     """The plan as a DPP cvxpy problem and the handles to read it, with ``items``' values set.
 
-    ``terminal_weight`` (per series): a unit of inventory position (stock + still due - backlog) short
-    of the terminal level at the horizon's end costs this much; None: no terminal condition. ``now``:
+    ``terminal_weight`` ``(n,)`` or ``(n, K)``: the terminal cost of an inventory position ``y`` (stock
+    + still due - backlog) at the horizon's end is ``sum_k w_k (b_k - y)^+`` over the breakpoints ``b_k``
+    (the terminal levels, parameters): convex and piecewise linear for weights >= 0, one level per
+    series with ``(n,)``; None: no terminal condition. ``now``:
     the first order and transfer are placed at the plan's start (the end of the period before
     period 0), as a re-planning policy places them, so an order with lead time L arrives in period
     L - 1; otherwise an order placed in period t arrives in period t + L.
@@ -119,12 +135,20 @@ def build_problem(items: PlanItems, limits: Limits, objective: str, shortage: st
     if shortage not in ("lost_sales", "backorder"):
         raise ValueError(f"plan_replenishment: shortage='{shortage}'; expected 'lost_sales' or 'backorder'")
     terminal = terminal_weight is not None
+    if terminal:
+        end_weight = np.asarray(terminal_weight, dtype=float)
+        end_weight = np.broadcast_to(end_weight, (n,)).copy()[:, None] if end_weight.ndim <= 1 else end_weight
+        if end_weight.ndim != 2 or end_weight.shape[0] != n or np.any(~(end_weight >= 0)) \
+                or not np.all(np.isfinite(end_weight)):
+            raise ValueError(f"plan_replenishment: terminal_weight has shape {np.shape(terminal_weight)}; expected"
+                             f" finite weights >= 0, ({n},) or ({n}, breakpoints)")
+    breaks = end_weight.shape[1] if terminal else 1  # breakpoints of the terminal cost
     params = dict(demand=cp.Parameter((N, T), nonneg=True, name="demand"),
                   start=cp.Parameter(N, nonneg=True, name="start_stock"),
                   pipeline=cp.Parameter((N, T), nonneg=True, name="pipeline"),
                   backlog=cp.Parameter(N, nonneg=True, name="backlog"),
                   after=cp.Parameter(N, nonneg=True, name="due_after"),
-                  level=cp.Parameter(N, nonneg=True, name="terminal_level"))
+                  level=cp.Parameter((N, breaks), nonneg=True, name="terminal_level"))
 
     arcs = transfers if transfers is not None and np.size(transfers.source) else None
     if arcs is not None:
@@ -243,12 +267,11 @@ def build_problem(items: PlanItems, limits: Limits, objective: str, shortage: st
     hold = cp.sum(cp.multiply(np.tile(h, S)[:, None], stock), axis=1)
     row_cost = hold + short_cost
     gap = None
-    if terminal:  # a unit of position short of the terminal level at the end costs its weight
-        weight = per_row(terminal_weight, n, "terminal_weight")
-        gap = cp.Variable(N, nonneg=True, name="terminal_gap")
+    if terminal:  # the position's shortfall below each breakpoint at the end costs that breakpoint's weight
+        gap = cp.Variable((N, breaks), nonneg=True, name="terminal_gap")
         position = stock[:, T - 1] + params["after"] + late - (0.0 if backlog is None else backlog[:, T - 1])
-        cons.append(gap >= params["level"] - position)
-        row_cost = row_cost + cp.multiply(np.tile(weight, S), gap)
+        cons.append(gap >= params["level"] - cp.reshape(position, (N, 1), order="C") @ np.ones((1, breaks)))
+        row_cost = row_cost + cp.sum(cp.multiply(np.tile(end_weight, (S, 1)), gap), axis=1)
     if profit:
         row_cost = row_cost - cp.sum(cp.multiply(np.tile(price, S)[:, None], ship), axis=1)
     agg = sp.kron(sp.eye(S), np.ones((1, n)), format="csr")
@@ -278,6 +301,6 @@ def build_problem(items: PlanItems, limits: Limits, objective: str, shortage: st
                   handles=handles, scen_cost=scen_cost, first=first, S=S, n=n, T=T, profit=profit, params=params,
                   cvar=cvar_expr, cases=cases, case_units=pack[rows], to_orders=to_orders, rows=rows, moq=moq,
                   arcs=None if arcs is None else (src, dst), lead=lead[:, 0], first_arrival=arrive[:, 0],
-                  beta=beta, shortage=shortage)
+                  beta=beta, shortage=shortage, breaks=breaks)
     set_inputs(handle, d, items.start_stock, items.pipeline)
     return problem, handle
