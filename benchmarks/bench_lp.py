@@ -17,7 +17,8 @@ import cvxpy as cp
 import highspy
 import numpy as np
 
-from workbench.inventory.lp import Limits, PlanItems, _build, plan_replenishment
+from workbench.inventory.lp import Limits, PlanItems, plan_replenishment
+from workbench.inventory.lp_build import build_problem
 
 
 def instance(n: int, horizon: int, seed: int = 0):
@@ -76,7 +77,7 @@ def main() -> None:
         t0 = time.perf_counter()
         plan = plan_replenishment(items, limits, order_every=1)
         total = time.perf_counter() - t0
-        problem, _ = _build(items, limits, "cost", "lost_sales", 1, False, None, 0.0, None, elastic=False)
+        problem, _ = build_problem(items, limits, "cost", "lost_sales", 1, False, None, 0.0, None, elastic=False)
         raw, raw_obj = raw_highs_seconds(problem)
         rows.append((plan.build_seconds, plan.solve_seconds, total, raw, plan.objective, raw_obj))
     best = min(rows, key=lambda r: r[2])

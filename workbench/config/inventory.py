@@ -119,11 +119,10 @@ class LeadTimeConfig:
 class Terminal(StrEnum):
     """How a re-planned plan values the stock it leaves at its horizon's end (``inventory.mpc.terminal``)."""
 
-    # the plan ends with its inventory position at least the order-up-to level of the cover after the
-    # horizon (the forecast quantile the plan meets over lead time + review), a unit short of it costing
-    # the shortage cost
+    # the position left at the horizon's end is worth the shortage cost it saves until the first order after the
+    # horizon can arrive (shortage cost x P(demand > position)), up to the plan quantile of that demand
     target = "target"
-    value = "value"  # each unit left at the end is worth `terminal_value` x its unit cost, up to that level
+    value = "value"  # the same, each unit worth at most `terminal_value` x its unit cost
     none = "none"  # stock left at the end is worth nothing (the open-loop plan's end effect)
 
 

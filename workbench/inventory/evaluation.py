@@ -113,7 +113,7 @@ def evaluate(panel: DemandPanel, backtest: pl.DataFrame, models: list[str], quan
     ``backtest`` table), ``rolling`` the forecasts issued at each review (None: re-plan from the
     origin's forecast)."""
     runs, trades, eq, bounds, times, notes = [], [], [], [], [], []
-    lp_only = replace(cfg, mpc=replace(cfg.mpc, plans=["lp"]))
+    lp_only = unconstrained(cfg)
     for origin in evaluation_origins(backtest, cfg.evaluation.windows):
         if progress:
             progress(f"window after {origin}")
@@ -153,6 +153,14 @@ def evaluate(panel: DemandPanel, backtest: pl.DataFrame, models: list[str], quan
     return Evaluation(runs=runs, tradeoff=pl.concat(trades, how="vertical_relaxed"),
                       equal_service=pl.concat(eq), hindsight=hind if hind is not None else pl.DataFrame(),
                       solve_times=pl.DataFrame(times), notes=notes)
+
+
+def unconstrained(cfg):
+    """``cfg`` for the re-planned LP of the evaluation: without ``inventory.lp``'s warehouse, supplier,
+    budget and service limits, which neither the heuristic policies nor the hindsight plan face, so
+    that every run of a window competes on the same terms."""
+    lp = replace(cfg.lp, warehouse_cover=None, supplier_cover=None, budget_cover=None, min_service=0.0, penalty={})
+    return replace(cfg, lp=lp, mpc=replace(cfg.mpc, plans=["lp"]))
 
 
 def hindsight_of(win: Window, cfg) -> dict:

@@ -16,7 +16,7 @@ import polars as pl
 from workbench.config.inventory import LeadTimeVariability
 from workbench.data.panel import DemandPanel
 from workbench.inventory.env import Window as Episode
-from workbench.inventory.evaluation import issued
+from workbench.inventory.evaluation import issued, unconstrained
 from workbench.inventory.learned import compare_learned
 from workbench.inventory.levels import make_policies
 from workbench.inventory.window import Window
@@ -33,8 +33,8 @@ def learned_study(panel: DemandPanel, backtest: pl.DataFrame, model: str, quanti
     if len(origins) < 2:
         raise ValueError("inventory.learned needs at least two evaluation windows (inventory.evaluation.windows):"
                          " the earlier ones to train on, the last to price on")
-    world = replace(cfg, lead_time=replace(cfg.lead_time, variability=LeadTimeVariability.fixed),
-                    transshipment=replace(cfg.transshipment, enabled=False), mpc=replace(cfg.mpc, plans=["lp"]))
+    world = replace(unconstrained(cfg), lead_time=replace(cfg.lead_time, variability=LeadTimeVariability.fixed),
+                    transshipment=replace(cfg.transshipment, enabled=False))
     wins = [Window.of(panel, backtest.filter((pl.col("cutoff") == o) & (pl.col("model") == model)), [model],
                       quantiles, world) for o in origins]
     last = wins[-1]

@@ -111,7 +111,10 @@ def _solve(problem: cp.Problem, solver: str, integer: bool, mip_gap: float, time
         if time_limit:
             opts["time_limit"] = float(time_limit)
     try:
-        problem.solve(solver=solver, verbose=False, warm_start=warm, **opts)
+        with warnings.catch_warnings():
+            # a solve stopped by its time limit says so in its status, which every caller reads
+            warnings.filterwarnings("ignore", "Solution may be inaccurate", UserWarning)
+            problem.solve(solver=solver, verbose=False, warm_start=warm, **opts)
     except cp.error.SolverError as err:
         raise PlanSolverFailed(
             f"the replenishment plan could not be solved with {solver} (inventory.lp.solver): {err}"
