@@ -31,11 +31,12 @@ HEADLINE = Headline("03_inventory", (
 ))
 # the re-planned plans' labels (workbench.inventory.study.replanned_name)
 REPLANNED = {f"{k}_mpc": f"{v} re-planned" for k, v in PLANS.items()}
+LEARNED = {"ppo": "PPO (learned)"}  # workbench.inventory.learned
 
 
 def display_name(name: str) -> str:
     """The label of a policy or a plan."""
-    return PLANS.get(name) or REPLANNED.get(name) or label(name)
+    return PLANS.get(name) or REPLANNED.get(name) or LEARNED.get(name) or label(name)
 
 
 def labelled(frame: pl.DataFrame, column: str = "policy") -> pl.DataFrame:
