@@ -1,13 +1,16 @@
+import cvxpy as cp
 import numpy as np
 import pytest
+import scipy.sparse as sp
+from scipy.optimize import linprog
 from scipy.stats import poisson
 
 from workbench.inventory.cube import Cube
-from workbench.inventory.hindsight import hindsight
+from workbench.inventory.hindsight import _strengthen, hindsight
 from workbench.inventory.levels import POLICIES, LevelInputs, make_policies
-from workbench.inventory.lp import PlanItems, plan_replenishment
+from workbench.inventory.lp import CompiledPlan, PlanItems, Transfers, plan_replenishment
 from workbench.inventory.mpc import RollingPlanner
-from workbench.inventory.simulate import Costs, PlanPolicy, simulate
+from workbench.inventory.simulate import Costs, PlanPolicy, TransferArcs, simulate
 
 LEVELS = np.array([0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95])
 
@@ -90,3 +93,48 @@ def test_bad_demand_is_named():
     with pytest.raises(ValueError, match="lead times must be >= 1 period; series 1 has 0"):
         hindsight(np.ones((2, 4)), np.zeros(2), np.array([[1, 1, 1, 1], [1, 0, 1, 1]]),
                   Costs(np.ones(2), np.ones(2), np.ones(2)))
+
+
+def _relaxation(problem: cp.Problem) -> float:
+    """The linear relaxation of a mixed-integer cvxpy problem (binaries in [0, 1]), in the solver's terms."""
+    data, _, _ = problem.get_problem_data(cp.HIGHS, ignore_dpp=True)
+    A, b, c, eq = sp.csr_matrix(data["A"]), data["b"], data["c"], data["dims"].zero
+    none = [None] * c.size
+    lower, upper = data.get("lower_bounds"), data.get("upper_bounds")
+    bounds = list(zip(none if lower is None else lower, none if upper is None else upper, strict=True))
+    for k in data["bool_vars_idx"]:
+        bounds[k] = (0.0, 1.0)
+    res = linprog(c, A_ub=A[eq:], b_ub=b[eq:], A_eq=A[:eq], b_eq=b[:eq], bounds=bounds, method="highs")
+    assert res.status == 0, res.message
+    return float(res.fun)
+
+
+@pytest.mark.parametrize("backorders", [False, True])
+def test_strengthened_mip_keeps_the_optimum_and_tightens_the_relaxation(backorders):
+    demand, start, lead, costs, _ = instance(5, n=4, T=12)
+    draws = np.random.default_rng(6).integers(1, 4, demand.shape)
+    arcs = Transfers(np.array([0, 1, 2, 3]), np.array([1, 0, 3, 2]), np.full(4, 0.5), lead_time=1)
+    items = PlanItems(demand=demand, start_stock=start * 0.3, lead_time=draws, holding_cost=costs.holding,
+                      shortage_cost=costs.shortage, order_cost=costs.ordering, case_pack=0.0)
+    shortage = "backorder" if backorders else "lost_sales"
+    found, relaxed = {}, {}
+    for strong in (False, True):
+        plan = CompiledPlan(items, shortage=shortage, transfers=arcs, integer=True, mip_gap=1e-9, reuse=False)
+        plain_big = plan.h["params"]["big"].value.copy()
+        if strong:
+            cuts = _strengthen(plan.h, demand, arcs, backorders)
+            assert bool(cuts) == backorders
+            assert np.all(plan.h["params"]["big"].value <= plain_big + 1e-9)
+            plan.problem = cp.Problem(plan.problem.objective, [*plan.problem.constraints, *cuts])
+        relaxed[strong] = _relaxation(plan.problem)
+        result = plan.solve()
+        assert result.status == "optimal"
+        found[strong] = result.objective
+    assert found[True] == pytest.approx(found[False], rel=1e-6, abs=1e-6)
+    # the relaxation is tighter by a margin the solver's tolerances cannot explain
+    assert relaxed[True] > relaxed[False] + 1e-3 * abs(found[False]) + 1.0
+    # and hindsight() proves the same optimum
+    bound = hindsight(demand, start * 0.3, draws, costs, backorders=backorders,
+                      transfers=TransferArcs(arcs.source, arcs.target, arcs.cost, lead_time=1), gap=1e-9)
+    assert bound.status == "optimal"
+    assert bound.bound == pytest.approx(bound.total_cost, rel=1e-6)

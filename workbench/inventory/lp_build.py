@@ -160,7 +160,7 @@ def build_problem(items: PlanItems, limits: Limits, objective: str, shortage: st
     rows, to_orders, to_arrivals, to_late = _order_slots(arrive, order_every, terminal)
     m = rows.size
     fixed = 0.0  # the fixed cost of the orders placed (mixed-integer variant)
-    cases = None
+    cases = placed = z = None
     rep = sp.kron(np.ones((S, 1)), sp.eye(n), format="csr")  # scenario rows from item rows
     late = np.zeros(N)
     if m:
@@ -301,6 +301,7 @@ def build_problem(items: PlanItems, limits: Limits, objective: str, shortage: st
                   handles=handles, scen_cost=scen_cost, first=first, S=S, n=n, T=T, profit=profit, params=params,
                   cvar=cvar_expr, cases=cases, case_units=pack[rows], to_orders=to_orders, rows=rows, moq=moq,
                   arcs=None if arcs is None else (src, dst), lead=lead[:, 0], first_arrival=arrive[:, 0],
-                  beta=beta, shortage=shortage, breaks=breaks)
+                  beta=beta, shortage=shortage, breaks=breaks, z=z, placed=placed,
+                  slot_arrival=arrive[rows, to_orders.tocsc().indices % T] if m else np.zeros(0, dtype=int))
     set_inputs(handle, d, items.start_stock, items.pipeline)
     return problem, handle
