@@ -154,3 +154,13 @@ def test_bad_origins_and_models_are_named(tiny_panel, cfg):
         rolling_forecasts(tiny_panel, cfg, ["seasonal_naive"], [last - HORIZON * DAY], 0, HORIZON)
     with pytest.raises(ValueError, match="models\\[1\\]='no_such_model'.*forecast.ensembles"):
         rolling_forecasts(tiny_panel, cfg, ["lightgbm", "no_such_model"], [last - HORIZON * DAY], EVERY, HORIZON)
+
+
+def test_a_direct_regression_named_alone_is_not_forecast_again(tiny_panel, cfg, origins):
+    # LightGBM's direct strategy sees nothing after the origin that reaches the window (see the test above)
+    alone = rolling_forecasts(tiny_panel, cfg, ["lightgbm"], origins, EVERY, HORIZON)
+    assert alone.forecasts.height == 0 and alone.timings.height == 0
+    assert "model" in alone.forecasts.columns and "cutoff" in alone.forecasts.columns
+    assert any("not forecast again at the reviews: lightgbm" in note for note in alone.notes)
+    assert make_forecaster("lightgbm", cfg).news_later is False
+    assert make_forecaster("seasonal_naive", cfg).news_later is True

@@ -61,6 +61,14 @@ class Forecaster(ABC):
     uses_future: ClassVar[bool] = False
     refits_later: ClassVar[bool] = True  # forecast_later() fits again (False: the last fit predicts)
 
+    @property
+    def news_later(self) -> bool:
+        """Whether a forecast from a later cutoff can differ from the origin's forecast read from that
+        day on: False for a model whose inputs for every date of the window are all known at the origin
+        (a direct multi-horizon regression whose lags end a horizon before each date), which then need
+        not forecast again."""
+        return True
+
     def __init__(self, cfg) -> None:
         self.cfg = cfg
         self.quantiles = sorted(cfg.quantiles)

@@ -97,6 +97,12 @@ class LightGBMGlobal(LaggedFeatures):
         return 0 if lc.strategy == "recursive" else lc.lags_past_covariates
 
     @property
+    def news_later(self) -> bool:
+        # direct: the lags of every step end a whole horizon before it, so nothing seen after the
+        # origin reaches a date of the window (tests/forecast/test_rolling.py checks the equality)
+        return self.cfg.lightgbm.strategy != "direct"
+
+    @property
     def min_history(self) -> int:
         lc = self.cfg.lightgbm  # the longest lag, of the target or of a covariate, plus one horizon
         longest = max(lc.lags, *lc.seasonal_lags, self._lags_past(), lc.lags_future_covariates)

@@ -136,11 +136,19 @@ def rolling_forecasts(panel: DemandPanel, cfg: ForecastConfig, models: list[str]
     cutoffs_of = {o: review_cutoffs(o, every, horizon, step) for o in origins}
     check_origins(panel, origins, horizon, step)
     forecasters = {name: make_forecaster(name, cfg) for name in run}
+    # a model named alone whose later forecasts would repeat its origin's is not run again: a caller
+    # reads its origin's forecast from the later day on (members of a combination still run)
+    needed = {m for spec in combos.values() for m in members(spec)}
+    same = [n for n in run if not forecasters[n].news_later and n not in needed]
+    run = [n for n in run if n not in same]
+    forecasters = {n: forecasters[n] for n in run}
+    if not run:
+        return _none_again(panel, quantiles, notes_for_same(same))
     min_train = max(f.min_history for f in forecasters.values())
     data = to_series_set(panel)
     starts = [s.start_time() for s in data.target]
     closed = closed_days(panel)
-    notes = _notes(cfg, forecasters)
+    notes = _notes(cfg, forecasters) + notes_for_same(same)
 
     frames, timings = [], []
     tasks = [(name, origin) for name in run for origin in origins]
@@ -176,6 +184,24 @@ def rolling_forecasts(panel: DemandPanel, cfg: ForecastConfig, models: list[str]
     forecasts = made.filter(pl.col("model").is_in(list(dict.fromkeys(models)))).select(columns)
     return RollingForecasts(forecasts.sort(["model", "origin", "cutoff", *keys, DATE]),
                             timings.sort(["model", "origin", "cutoff"]), notes)
+
+
+def notes_for_same(same: list[str]) -> list[str]:
+    """The note on the models not forecast again at the reviews (:attr:`Forecaster.news_later`)."""
+    if not same:
+        return []
+    return [f"not forecast again at the reviews: {', '.join(same)}, whose forecast from a later day equals its"
+            " origin's forecast read from that day on (every input of the window is known at the origin)"]
+
+
+def _none_again(panel: DemandPanel, quantiles: list[float], notes: list[str]) -> RollingForecasts:
+    """No model forecasts again: empty tables with the columns a caller reads."""
+    keys = {k: panel.demand.schema[k] for k in panel.keys}
+    forecasts = pl.DataFrame(schema={**keys, DATE: pl.Date, "model": pl.String, "origin": pl.Date, "cutoff": pl.Date,
+                                     "mean": pl.Float64, **{quantile_column(q): pl.Float64 for q in quantiles}})
+    timings = pl.DataFrame(schema={"model": pl.String, "origin": pl.Date, "cutoff": pl.Date, "seconds": pl.Float64,
+                                   "refit": pl.Boolean, "series": pl.Int64})
+    return RollingForecasts(forecasts, timings, notes)
 
 
 def _notes(cfg: ForecastConfig, forecasters: dict) -> list[str]:
