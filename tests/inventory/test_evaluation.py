@@ -121,3 +121,14 @@ def test_evaluation_windows_are_the_last_origins_of_the_backtest(tiny_panel):
     assert len(everyone) == 3 and windows.evaluation_origins(backtest, 2) == everyone[1:]
     with pytest.raises(ValueError, match="inventory.evaluation.windows=0"):
         windows.evaluation_origins(backtest, 0)
+
+
+def test_a_fixed_plan_horizon_reviews_every_period_but_the_last(tiny_panel, quick):
+    inv = quick.section("inventory", "inventory.lead_time.variability=fixed", "inventory.lp.order_every=1",
+                        "inventory.mpc.horizon=5", "inventory.mpc.plans=[lp]")
+    win = Window.of(tiny_panel, _backtest(tiny_panel, origins=1), ["oracle"], QS, inv)
+    planner = win.planners("oracle", windows.issued(win, "oracle", None, QS, inv.mpc.horizon))["lp"]
+    result = win.run(planner)
+    # nothing ordered in the window's last period could be sold in it: no review there
+    assert [r.t for r in planner.reviews] == list(range(HORIZON - 1))
+    assert {r.horizon for r in planner.reviews} == {5} and np.isfinite(result.total_cost).all()

@@ -43,6 +43,7 @@ def test_a_cost_table_per_department_wins_over_the_defaults(walmart, tmp_path):
 @pytest.mark.parametrize(("text", "words"), [
     ("Dept,unit_cost\n1,abc\n", ["unit_cost", "row 2", "'abc'"]),
     ("Dept,lead_time\n1,0\n", ["lead_time", "row 2", ">= 1"]),
+    ("Dept,lead_time\n1,2.5\n", ["lead_time", "row 2", "whole number"]),
     ("Dept,unit_cost\n1,2\n1,3\n", ["more than one row"]),
     ("Dept,colour\n1,red\n", ["none of the columns"]),
     ("Store,unit_cost\n1,2\n", ["no column", "Dept"]),

@@ -61,7 +61,7 @@ def read_cost_table(cfg) -> CostTable | None:
     numbers = frame.with_columns(pl.col(values).str.strip_chars().cast(pl.Float64, strict=False))
     for col in values:
         bad = numbers.filter(pl.col(col).is_null() | ~pl.col(col).is_finite() | (pl.col(col) < 0)
-                             | ((pl.col(col) < 1) if col == "lead_time" else pl.lit(False)))
+                             | (((pl.col(col) < 1) | (pl.col(col) % 1 != 0)) if col == "lead_time" else pl.lit(False)))
         if bad.height:
             r = bad.row(0, named=True)
             text = frame.filter(pl.col("row") == r["row"])[col][0]

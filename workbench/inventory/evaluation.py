@@ -23,6 +23,7 @@ from workbench.data.panel import DemandPanel
 from workbench.inventory import tradeoff
 from workbench.inventory.cube import Cube, forecast_cube
 from workbench.inventory.hindsight import hindsight
+from workbench.inventory.lp import PlanError
 from workbench.inventory.window import Window
 from workbench.risk.leadtime import LeadTimeModel
 
@@ -61,6 +62,8 @@ def padded(cube: Cube, days: int) -> Cube:
     short = days - cube.mean.shape[1]
     if short <= 0:
         return cube
+    if cube.mean.shape[1] == 0:
+        raise ValueError(f"padded: a forecast of no days cannot be extended to {days}; expected at least one day")
     mean = np.repeat(cube.mean.mean(axis=1, keepdims=True), short, axis=1)
     values = np.repeat(cube.values.mean(axis=1, keepdims=True), short, axis=1)
     return Cube(mean=np.concatenate([cube.mean, mean], axis=1), values=np.concatenate([cube.values, values], axis=1),
@@ -131,7 +134,12 @@ def evaluate(panel: DemandPanel, backtest: pl.DataFrame, models: list[str], quan
                 # the plan quantile of inventory.lp is the re-planned LP's row in the runs, the others its curve
                 for q in sorted({*map(float, cfg.mpc.quantiles), float(cfg.lp.plan_quantile)}):
                     planner = win.planners(m, forecast_at, cfg=lp_only, quantile=float(q))["lp"]
-                    summary = win.run(planner).summary()
+                    try:
+                        summary = win.run(planner).summary()
+                    except PlanError as err:  # one run that cannot be made is left out, with its reason
+                        notes.append(f"Window after {origin}: the re-planned LP ({m}, plan quantile {q:g}) was not"
+                                     f" made: {err}")
+                        continue
                     mpc_rows.append({"policy": MPC_LP, "forecaster": m, "service_target": float(q), **summary})
                     times += [{"origin": origin, "forecaster": m, "plan_quantile": float(q), "review": r.t,
                                "periods": r.horizon, "seconds": r.seconds, "compiled": r.first}
@@ -142,12 +150,15 @@ def evaluate(panel: DemandPanel, backtest: pl.DataFrame, models: list[str], quan
         trades.append(trade.with_columns(pl.lit(origin).alias("origin")))
         eq.append(tradeoff.equal_service(trade, notes).with_columns(pl.lit(origin).alias("origin")))
         if str(cfg.evaluation.hindsight) != "none":
-            hs = hindsight_of(win, cfg)
-            bounds.append({"origin": origin, **hs})
+            try:
+                bounds.append({"origin": origin, **hindsight_of(win, cfg)})
+            except PlanError as err:
+                notes.append(f"Window after {origin}: no hindsight plan, so no regret: {err}")
     runs = pl.DataFrame(runs)
     hind = pl.DataFrame(bounds) if bounds else None
     if hind is not None:
-        runs = runs.join(hind.select("origin", pl.col("cost").alias("hindsight_cost")), on="origin").with_columns(
+        runs = runs.join(hind.select("origin", pl.col("cost").alias("hindsight_cost")), on="origin",
+                         how="left").with_columns(
             (pl.col("total_cost") - pl.col("hindsight_cost")).alias("regret"),
             (pl.col("total_cost") / pl.col("hindsight_cost") - 1).alias("regret_share"))
     return Evaluation(runs=runs, tradeoff=pl.concat(trades, how="vertical_relaxed"),

@@ -226,8 +226,13 @@ class RollingPlanner(Policy):
         """Whether the latest plan was made from this very state (a new simulation re-plans)."""
         return self._last is not None and self._last[0] == state.t and _same(self._last[1], _key(state))
 
+    def reviews_at(self, t: int) -> bool:
+        """Whether the plan is re-solved at the end of period ``t``: every ``order_every`` periods,
+        while a period of the window is left (nothing placed in its last period can be sold in it)."""
+        return t % self.order_every == 0 and t < self.window - 1 and self.length(t) >= 1
+
     def decide(self, state: State) -> np.ndarray:
-        if state.t % self.order_every or self.length(state.t) < 1:
+        if not self.reviews_at(state.t):
             return np.zeros(self.n)
         if not self._planned(state):
             self.plan(state)
@@ -243,7 +248,7 @@ class RollingPlanner(Policy):
                 or np.any(np.asarray(arcs.target) != self.transfers.target):
             raise ValueError("RollingPlanner.transfer: the simulation's arcs differ from the plan's transfers;"
                              " expected the same arcs in the same order")
-        if state.t % self.order_every == 0 and self.length(state.t) >= 1 and not self._planned(state):
+        if self.reviews_at(state.t) and not self._planned(state):
             self.plan(state)
         if self._last is None or not 0 <= state.t - self._last[0] < self._last[2].transfers.shape[1]:
             return None

@@ -197,6 +197,10 @@ def make_planners(panel: DemandPanel, econ: pl.DataFrame, x: LevelInputs, costs:
     planners = {}
     # the plans that are made (a scenario LP needs scenarios, the MIP inventory.lp.mip) are re-planned
     made = {"lp": True, "scenario_lp": lp_cfg.scenarios > 0, "mip": lp_cfg.mip}
+    left = [n for n in mpc.plans if not made[n]]
+    if left:
+        notes.append(f"Not re-planned: {', '.join(left)} (inventory.mpc.plans), which inventory.lp does not make"
+                     " (inventory.lp.scenarios=0 or inventory.lp.mip=false).")
     for name in (n for n in mpc.plans if made[n]):
         items = setup.items if name != "mip" else PlanItems(**{**setup.items.__dict__,
                                                                 "unit_order_cost": setup.purchase})

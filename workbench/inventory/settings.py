@@ -52,6 +52,9 @@ def check_inventory_config(cfg, quantiles: list[float]) -> None:
         raise ValueError(f"inventory.transshipment.lead_time={cfg.transshipment.lead_time}; expected at least 1 period")
     if cfg.transshipment.cost_share < 0:
         raise ValueError(f"inventory.transshipment.cost_share={cfg.transshipment.cost_share}; expected >= 0")
+    if cfg.learned.enabled and cfg.evaluation.windows is not None and cfg.evaluation.windows < 2:
+        raise ValueError(f"inventory.learned.enabled=true needs inventory.evaluation.windows >= 2 (or null: all), one"
+                         f" to price on and earlier ones to train on; it is {cfg.evaluation.windows}")
     if cfg.learned.items < 1 or cfg.learned.timesteps < 1:
         raise ValueError("inventory.learned.items and inventory.learned.timesteps must be at least 1")
     read_cost_table(cfg.costs)  # the file, its columns and every value, before anything runs

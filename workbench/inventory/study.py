@@ -141,7 +141,10 @@ def _replan(win: Window, model: str, forecast_at, sims: dict, errors: dict[str, 
         try:
             sim = win.run(planner, case_pack=pack if kind == "mip" else None)
         except PlanError as err:
-            errors[replanned_name(kind)] = f"at a review: {err}"
+            if terminal == str(cfg.mpc.terminal):
+                errors[replanned_name(kind)] = f"at a review: {err}"
+            else:  # a comparison run: the plan itself may stand
+                notes.append(f"The re-planned {kind} with the terminal condition '{terminal}' was not made: {err}")
             return None
         solves = [r.seconds for r in planner.reviews]
         compiled = [r.seconds for r in planner.reviews if r.first]
