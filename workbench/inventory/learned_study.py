@@ -53,10 +53,10 @@ def learned_study(panel: DemandPanel, backtest: pl.DataFrame, model: str, quanti
     sub = Window.of(panel, backtest.filter((pl.col("cutoff") == origins[-1]) & (pl.col("model") == model))
                     .join(chosen, on=keys, how="semi"), [model], quantiles, world)
     sS = make_policies(["sS_normal"])[0]
-    rows = [{"policy": "sS_normal", **{k: sub.run(sub.rule(sS, sub.inputs[model])).summary()[k] for k in COLUMNS}}]
+    runs = {"sS_normal": sub.run(sub.rule(sS, sub.inputs[model]))}
     if cfg.mpc.enabled:
-        planner = sub.planners(model, issued(sub, model, None, quantiles, cfg.mpc.horizon))["lp"]
-        rows.append({"policy": "lp_mpc", **{k: sub.run(planner).summary()[k] for k in COLUMNS}})
+        runs["lp_mpc"] = sub.run(sub.planners(model, issued(sub, model, None, quantiles, cfg.mpc.horizon))["lp"])
+    rows = [{"policy": name, **{k: v for k, v in sim.summary().items() if k in COLUMNS}} for name, sim in runs.items()]
     extra = pl.DataFrame(rows).with_columns(pl.lit(None, dtype=pl.Float64).alias("train_seconds"))
     return pl.concat([table, extra.select(table.columns)]).with_columns(pl.lit(int(chosen.height)).alias("items"))
 

@@ -146,13 +146,14 @@ def _replan(win: Window, model: str, forecast_at, sims: dict, errors: dict[str, 
             else:  # a comparison run: the plan itself may stand
                 notes.append(f"The re-planned {kind} with the terminal condition '{terminal}' was not made: {err}")
             return None
-        solves = [r.seconds for r in planner.reviews]
         compiled = [r.seconds for r in planner.reviews if r.first]
         again = [r.seconds for r in planner.reviews if not r.first]
-        rows.append({"plan": kind, "terminal": terminal, **{k: sim.summary()[k] for k in
+        summary = sim.summary()
+        rows.append({"plan": kind, "terminal": terminal, **{k: summary[k] for k in
                      ("fill_rate", "fill_rate_after_lead", "total_cost", "holding_cost", "ordering_cost",
                       "shortage_cost", "transfer_cost", "units_transferred")},
-                     "reviews": len(solves), "first_solve_seconds": float(np.mean(compiled)) if compiled else None,
+                     "reviews": len(planner.reviews),
+                     "first_solve_seconds": float(np.mean(compiled)) if compiled else None,
                      "resolve_seconds": float(np.mean(again)) if again else None})
         return sim
 
