@@ -22,14 +22,21 @@ from workbench.inventory.levels import LevelInputs, make_policies
 from workbench.inventory.simulate import simulate
 
 
+def actual_demand(panel: DemandPanel) -> tuple[pl.DataFrame, str]:
+    """Where the demand that really came is read, and its column: the true demand where the data
+    has it (the synthetic shop's, before stock-outs censored it), else the recorded demand."""
+    if panel.truth is not None and "true_demand" in panel.truth.columns:
+        return panel.truth, "true_demand"
+    return panel.demand, DEMAND
+
+
 def history(panel: DemandPanel, econ: pl.DataFrame, origin, periods: int) -> np.ndarray:
     """Actual demand (true demand where the data has it) of the ``periods`` periods up to and
     including ``origin``, (n, periods) in the order of ``econ``; a series with no record on a
     date (not yet started) has zero demand there."""
     keys = list(panel.keys)
     dates = panel.dates.filter(panel.dates <= origin).tail(periods)
-    known = panel.truth is not None and "true_demand" in panel.truth.columns
-    src, col = (panel.truth, "true_demand") if known else (panel.demand, DEMAND)
+    src, col = actual_demand(panel)
     grid = econ.select(keys).join(pl.DataFrame({DATE: dates}), how="cross")
     got = grid.join(src.select([*keys, DATE, col]), on=[*keys, DATE], how="left")
     wide = got.group_by(keys, maintain_order=True).agg(pl.col(col).fill_null(0.0).cast(pl.Float64))

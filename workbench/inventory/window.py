@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import polars as pl
 
-from workbench.data.panel import DATE, DEMAND, DemandPanel
+from workbench.data.panel import DATE, DemandPanel
 from workbench.inventory.cube import Cube, forecast_cube
 from workbench.inventory.economics import series_economics
 from workbench.inventory.levels import InventoryPolicy, LevelInputs, make_policies
 from workbench.inventory.plans import make_planners, matrix
 from workbench.inventory.simulate import Costs, Policy, SimResult, TransferArcs, simulate
-from workbench.inventory.start import start_state
+from workbench.inventory.start import actual_demand, start_state
 from workbench.inventory.transship import Transshipping, transfer_arcs
 from workbench.risk.leadtime import LeadTimeModel, LeadTimes
 
@@ -46,9 +46,7 @@ def hold_out(panel: DemandPanel, forecasts: pl.DataFrame, cfg) -> HoldOut:
     ids = forecasts.select(keys).unique()  # a series that had not started at the origin has none
     econ, defaulted, notes = series_economics(panel, cutoff, cfg)
     econ = econ.join(ids, on=keys, how="semi").sort(keys)
-    known = panel.truth is not None and "true_demand" in panel.truth.columns
-    actual_src = panel.truth if known else panel.demand
-    actual_col = "true_demand" if known else DEMAND
+    actual_src, actual_col = actual_demand(panel)
     window = actual_src.filter(pl.col(DATE).is_in(dates.implode())).select([*keys, DATE, actual_col])
     demand = matrix(window.join(ids, on=keys, how="semi"), keys, actual_col)
     start = None
