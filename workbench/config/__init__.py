@@ -8,7 +8,7 @@ Notebooks receive the resolved config as a plain dict (papermill cannot carry Om
 objects); :func:`section` turns one group of it back into its typed object.
 
 One module per group: :mod:`.data` (with the registry of data sources), :mod:`.forecast`,
-:mod:`.inventory`, :mod:`.games`, :mod:`.anomaly`, :mod:`.risk`, :mod:`.experiment`; and :mod:`.tune`, the
+:mod:`.inventory`, :mod:`.games`, :mod:`.anomaly`, :mod:`.risk`, :mod:`.logistics`, :mod:`.experiment`; and :mod:`.tune`, the
 group of the tuning app only. Importing this package imports neither the data layer nor torch.
 """
 
@@ -80,6 +80,7 @@ from workbench.config.inventory import (
     Terminal,
     TransshipmentConfig,
 )
+from workbench.config.logistics import LogisticsConfig
 from workbench.config.risk import RiskConfig
 from workbench.config.tune import TuneConfig
 
@@ -94,6 +95,7 @@ class Config:
     games: GamesConfig = MISSING
     anomaly: AnomalyConfig = MISSING
     risk: RiskConfig = MISSING
+    logistics: LogisticsConfig = MISSING
     experiment: ExperimentConfig = field(default_factory=ExperimentConfig)
 
 
@@ -114,6 +116,7 @@ SCHEMAS: dict[str, type] = {
     "games": GamesConfig,
     "anomaly": AnomalyConfig,
     "risk": RiskConfig,
+    "logistics": LogisticsConfig,
     "experiment": ExperimentConfig,
 }
 GROUPS = ("data", *SCHEMAS)
@@ -125,7 +128,7 @@ def register_configs() -> None:
     cs = ConfigStore.instance()
     cs.store(name="base_config", node=Config)
     cs.store(name="tuning_base_config", node=TuningConfig)
-    for name in ("forecast", "inventory", "games", "anomaly", "risk"):
+    for name in ("forecast", "inventory", "games", "anomaly", "risk", "logistics"):
         cs.store(group=name, name=f"{name}_schema", node=SCHEMAS[name])
 
 
@@ -171,7 +174,7 @@ def section(plain: dict[str, Any] | DictConfig, name: str) -> Any:
 __all__ = [
     "CONF_DIR", "DATA_SOURCES", "GROUPS", "SCHEMAS", "Accelerator", "AnomalyConfig", "ColdStartConfig", "Config",
     "ConformalConfig", "CostTableConfig", "Crossing", "EvaluationConfig", "Hindsight", "LearnedConfig", "MPCConfig",
-    "Start", "StartConfig", "Terminal", "TransshipmentConfig", "LeadTimeConfig", "LeadTimeVariability", "RiskConfig",
+    "Start", "StartConfig", "Terminal", "TransshipmentConfig", "LeadTimeConfig", "LeadTimeVariability", "LogisticsConfig", "RiskConfig",
     "DataConfig", "DataSource", "DeepConfig", "EnsembleMethod", "ExperimentConfig", "ForecastConfig",
     "FoundationConfig", "GamesConfig", "IForestConfig", "IntermittentConfig", "InventoryConfig", "NeighboursConfig", "ANOMALY_TYPES",
     "LPConfig", "LSTMConfig", "LightGBMConfig", "LinearConfig", "M5DataConfig", "MarkdownMissing",

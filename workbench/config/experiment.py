@@ -19,11 +19,13 @@ class ExperimentConfig:
             "04_collaboration",
             "05_anomaly",
             "06_risk",
+            "07_logistics",
         ]
     )
     # a notebook runs only when the notebooks it depends on succeeded
     depends: dict[str, list[str]] = field(
-        default_factory=lambda: {"03_inventory": ["02_forecast"], "06_risk": ["02_forecast"]}
+        default_factory=lambda: {"03_inventory": ["02_forecast"], "06_risk": ["02_forecast"],
+                                 "07_logistics": ["02_forecast"]}
     )
     kernel: str = "python3"
     # threads of torch, LightGBM, OpenMP and BLAS in each notebook (null: every core this process

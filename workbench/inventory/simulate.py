@@ -102,16 +102,18 @@ class ReorderPolicy(Policy):
 
 @dataclass
 class OrderUpToPolicy(Policy):
-    """(R, S): every ``review`` periods (from ``offset``), order up to S."""
+    """(R, S): every ``review`` periods (from ``offset``, one for all items or one per item, which
+    staggers the items' reviews over the days of the cycle), order up to S."""
 
     order_up_to: np.ndarray  # S
     review: int = 1
-    offset: int = 0
+    offset: int | np.ndarray = 0
 
     def order(self, t: int, position: np.ndarray) -> np.ndarray:
-        if (t - self.offset) % max(self.review, 1):
+        due = (t - np.asarray(self.offset)) % max(self.review, 1) == 0
+        if not due.any():
             return np.zeros_like(position)
-        return np.ceil(np.maximum(level_at(self.order_up_to, t) - position, 0.0))
+        return np.where(due, np.ceil(np.maximum(level_at(self.order_up_to, t) - position, 0.0)), 0.0)
 
 
 @dataclass
