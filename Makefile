@@ -14,7 +14,7 @@ UV_VERSION  := 0.13.9
 ARGS   ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help setup lock report quick test lint lab monitor benchmark benchmark-forecast benchmark-threads benchmark-inventory benchmark-games benchmark-anomaly benchmark-risk benchmark-learned clean
+.PHONY: help setup lock report quick test lint lab monitor benchmark benchmark-forecast benchmark-threads benchmark-inventory benchmark-games benchmark-anomaly benchmark-risk benchmark-logistics benchmark-learned clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -89,6 +89,9 @@ benchmark-anomaly: $(STAMP) ## The detectors per anomaly type on the default sho
 
 benchmark-risk: $(STAMP) ## The shipment study on the SCMS history; variable lead times and the sourcing frontier on the newest report
 	$(PY) benchmarks/bench_risk.py
+
+benchmark-logistics: $(STAMP) ## The routing solvers' gap to the best-known costs of CVRPLIB X and Solomon instances (2.4 s per client: hours)
+	$(PY) benchmarks/bench_vrp.py
 
 clean: ## Remove caches and the virtual environment (keeps reports/)
 	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info
