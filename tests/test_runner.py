@@ -43,9 +43,9 @@ def test_quick_experiment_end_to_end(quick_run):
     (run_dir,) = list((reports / "quick").iterdir())
     info = json.loads((run_dir / "run.json").read_text())
     assert info["status"] == "ok"
-    assert [n["status"] for n in info["notebooks"]] == ["ok"] * 6
+    assert [n["status"] for n in info["notebooks"]] == ["ok"] * 7
     min_figures = {"01_data": 3, "02_forecast": 3, "03_inventory": 4, "04_collaboration": 4, "05_anomaly": 2,
-                   "06_risk": 6}
+                   "06_risk": 6, "07_logistics": 5}
     for name, n_fig in min_figures.items():
         page = (run_dir / f"{name}.html").read_text()
         assert len(re.findall(r'<img[^>]+src="data:image/png;base64', page)) >= n_fig, name
@@ -65,10 +65,13 @@ def test_quick_experiment_end_to_end(quick_run):
     risk = metrics["06_risk"]
     assert 0.8 < risk["on_time_rate"] < 0.95 and risk["late_roc_auc"] > 0.6
     assert 0.5 < risk["fill_rate_assumed"] <= 1.0 and 0.0 <= risk["fast_share"] <= 1.0
+    routes = metrics["07_logistics"]
+    assert routes["feasible"] and routes["vehicles"] >= 1 and routes["route_cost"] > 0 and routes["distance_km"] > 0
+    assert routes["best_frequency"] in (1, 2, 3, 7, 14)
     for artifact in ("panel/panel.parquet", "forecasts.parquet", "leaderboard.parquet", "lp_plan.parquet",
                      "simulation.parquet", "contracts.parquet", "bullwhip.parquet", "alerts.parquet", "alerts.csv",
                      "anomaly/detectors/detector_set.json", "anomaly/tail/panel.json", "lead_times.parquet",
-                     "supplier_scorecard.parquet", "sourcing_frontier.parquet"):
+                     "supplier_scorecard.parquet", "sourcing_frontier.parquet", "routes.parquet", "frequency_tradeoff.parquet"):
         assert (run_dir / "artifacts" / artifact).exists(), artifact
     assert "experiment:" in (run_dir / "config.yaml").read_text()
     index = (reports / "index.html").read_text()
@@ -88,7 +91,7 @@ def test_reports_are_self_contained(quick_run):
     _, reports = quick_run
     (run_dir,) = list((reports / "quick").iterdir())
     pages = sorted(run_dir.glob("*.html"))
-    assert len(pages) == 6
+    assert len(pages) == 7
     for page in [*pages, reports / "index.html"]:
         text = page.read_text()
         external = re.findall(r"""<(?:script|link|img|iframe)[^>]+(?:src|href)=["']?(?:https?:)?//[^>]*>""", text)
@@ -188,7 +191,7 @@ def test_transaction_log_experiment_runs_every_notebook(tmp_path):
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     (run_dir,) = list((reports / "transactions").iterdir())
     info = json.loads((run_dir / "run.json").read_text())
-    assert [n["status"] for n in info["notebooks"]] == ["ok"] * 6
+    assert [n["status"] for n in info["notebooks"]] == ["ok"] * 7
     metrics = json.loads((run_dir / "metrics.json").read_text())
     assert metrics["01_data"]["n_series"] == 6
     assert "best_mase" in metrics["02_forecast"] and "best_fill_rate" in metrics["03_inventory"]

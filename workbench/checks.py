@@ -49,6 +49,13 @@ def check_settings(plain: dict[str, Any]) -> None:
     check_anomaly(typed["anomaly"])
     check_games_config(typed["games"])
     check_risk(typed["risk"], typed["inventory"], typed["experiment"])
+    if LOGISTICS_NOTEBOOK in typed["experiment"].notebooks:
+        from workbench.logistics.settings import check_logistics_config
+
+        try:
+            check_logistics_config(typed["logistics"])
+        except ValueError as err:
+            raise SettingError(str(err)) from None
     check_experiment(typed["experiment"])
 
 
@@ -157,6 +164,7 @@ def check_anomaly(an: AnomalyConfig) -> None:
 
 
 RISK_NOTEBOOK = "06_risk"
+LOGISTICS_NOTEBOOK = "07_logistics"
 
 
 def reads_history(notebooks: list[str], lead_time) -> bool:
@@ -256,6 +264,14 @@ def check_against_data(plain: dict[str, Any], panel) -> None:
                                        f" {min(fit_rows, nb.max_rows):,} rows; expected fewer neighbours than rows")
 
     check_shipments(plain, panel)
+    if LOGISTICS_NOTEBOOK in experiment.notebooks:
+        from workbench.inventory.window import location_column
+        from workbench.logistics.settings import check_logistics_data
+
+        try:
+            check_logistics_data(section(plain, "logistics"), panel, location_column(panel, section(plain, "inventory")))
+        except ValueError as err:
+            raise SettingError(str(err)) from None
 
     games = section(plain, "games")
     if games.category is not None:

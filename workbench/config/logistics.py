@@ -86,12 +86,16 @@ class RoutingConfig:
 class FrequencyConfig:
     """Stock against transport: each store replenished every ``days`` days from the depot."""
 
-    days: list[int] = field(default_factory=lambda: [1, 2, 3, 7])
+    days: list[int] = field(default_factory=lambda: [1, 2, 3, 7, 14])
     lead_days: int = 1  # from the store's order to its delivery
     policy: str = "RS_quantile"  # the periodic policy whose review is the delivery frequency
+    samples: int = 200  # draws of the channel's demand per day, thinned to each store's share, for its quantiles
     # the solver's budget per day's routing in the sweep (many small problems)
     time_limit: float = 2.0
     no_improvement: int = 500
+    # the holding cost as a multiple of the data's (perishable or bulky goods cost more to keep): the best
+    # interval at each, read off the same simulations (the (R,S) levels do not depend on the holding cost)
+    holding_multipliers: list[float] = field(default_factory=lambda: [1.0, 2.0, 5.0, 10.0, 20.0])
 
 
 @dataclass

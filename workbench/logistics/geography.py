@@ -229,13 +229,8 @@ def network_of(cfg: LogisticsConfig) -> tuple[Network, list[str]]:
         sites = read_sites(cfg.sites, notes)
         network = Network(sites, dict(cfg.fleet), Coordinates(cfg.sites.coordinates), float(rc.road_factor),
                           float(rc.speed_kmh))
-        notes.insert(0, f"The network is read from {cfg.sites.path}: {sites.height} sites.")
         return network, notes
-    net = cfg.network
-    network = synthetic_network(net, cfg.fleet, rc)
-    notes.append(f"The network is generated (logistics.network, seed {net.seed}): {net.depots} depots, {net.stores} "
-                 f"stores and {net.zones} online-customer zones within {net.radius_km:g} km of the centre.")
-    return network, notes
+    return synthetic_network(cfg.network, cfg.fleet, rc), notes
 
 
 def vehicle_types(network: Network, units: Units | None = None) -> tuple[VehicleType, ...]:

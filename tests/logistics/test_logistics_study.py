@@ -1,0 +1,139 @@
+"""The logistics study end to end on the tiny shop: deliveries from the inventory decisions, routes
+checked independently, and the stock-against-transport sweep."""
+
+from dataclasses import replace
+
+import numpy as np
+import polars as pl
+import pytest
+
+from workbench.forecast.series import quantile_column
+from workbench.inventory.simulate import OrderUpToPolicy
+from workbench.logistics.frequency import delivery_groups
+from workbench.logistics.geography import network_of
+from workbench.logistics.study import STORE, run_logistics_study
+
+QS = [0.05, 0.25, 0.5, 0.75, 0.9, 0.95]
+SMALL = ("logistics.network.stores=5", "logistics.network.zones=4", "logistics.frequency.days=[1,3,7]",
+         "logistics.routing.time_limit=1", "logistics.routing.no_improvement=200",
+         "logistics.frequency.time_limit=0.5", "logistics.frequency.no_improvement=100")
+
+
+def oracle(panel, horizon=28, spread=0.3):
+    """Forecasts that know the hold-out demand, with a symmetric quantile spread."""
+    from scipy.stats import norm
+
+    cutoff = panel.dates[-horizon - 1]
+    actual = panel.demand.filter(pl.col("date") > cutoff)
+    return actual.select(*panel.keys, "date").with_columns(
+        pl.lit("oracle").alias("model"), pl.lit(cutoff).alias("cutoff"), actual["demand"].alias("mean"),
+        *[(actual["demand"] * (1 + spread * norm.ppf(q))).clip(lower_bound=0).alias(quantile_column(q)) for q in QS])
+
+
+@pytest.fixture(scope="module")
+def study(tiny_panel, quick):
+    inv, lg = quick.section("inventory"), quick.section("logistics", *SMALL)
+    return run_logistics_study(tiny_panel, oracle(tiny_panel), "oracle", QS, inv, lg), lg
+
+
+def test_the_days_routes_are_feasible_and_carry_every_drop(study):
+    s, _ = study
+    ev = s.routes
+    assert ev.feasible, ev.violations
+    drops = s.day.drops
+    assert set(ev.stops["site"]) == set(drops.filter(pl.col("volume_l") > 0)["site_id"])
+    # what the routes deliver is what the day's drops ask for (loads are rounded up to whole litres)
+    delivered = ev.stops["delivered_volume_l"].sum()
+    assert drops["volume_l"].sum() <= delivered <= drops["volume_l"].sum() + drops.height
+    assert set(drops["kind"]) <= {STORE, "zone"}
+    comparison = s.day.comparison()
+    assert set(comparison["solver"]) == {"pyvrp", "savings"} and comparison["feasible"].all()
+    # the search never loses to the constructive heuristic it is compared with
+    costs = dict(comparison.select("solver", "cost").iter_rows())
+    assert costs["pyvrp"] <= costs["savings"] * 1.0001
+
+
+def test_stock_grows_and_transport_falls_with_the_interval(study):
+    s, _ = study
+    t = s.tradeoff.network.sort("days")
+    assert t["days"].to_list() == [1, 3, 7]
+    assert t["mean_stock"][0] < t["mean_stock"][2]  # a longer review carries more cycle stock
+    assert t["transport_cost"][0] > t["transport_cost"][2]  # and sends fewer, fuller vehicles
+    assert t["deliveries"][0] > t["deliveries"][2]
+    assert t["all_feasible"].all()
+    best = t.sort("total_cost")["days"][0]
+    assert s.tradeoff.best_days == best
+
+
+def test_route_costs_are_allocated_to_stores_in_full(study):
+    s, _ = study
+    per = s.tradeoff.per_store.group_by("days").agg(pl.col("transport_cost", "stock_cost").sum()).sort("days")
+    net = s.tradeoff.network.sort("days")
+    np.testing.assert_allclose(per["transport_cost"], net["transport_cost"], rtol=1e-9)
+    np.testing.assert_allclose(per["stock_cost"], net["stock_cost"], rtol=1e-9)
+    assert s.tradeoff.per_store.filter(pl.col("best")).select("site_id").n_unique() == 5
+
+
+def test_holding_multiplier_one_reprices_to_the_sweep_and_high_holding_shortens_the_interval(study):
+    s, _ = study
+    sens = s.tradeoff.sensitivity([1.0, 1000.0])
+    one = sens.filter(pl.col("holding_multiplier") == 1.0).sort("days")
+    np.testing.assert_allclose(one["total_cost"], s.tradeoff.network.sort("days")["total_cost"], rtol=1e-12)
+    best = dict(sens.filter(pl.col("best")).select("holding_multiplier", "days").iter_rows())
+    assert best[1000.0] <= best[1.0]
+    assert best[1000.0] == 1  # stock a thousand times dearer: deliver every day
+
+
+def test_deliveries_follow_the_stores_staggered_reviews(study):
+    s, lg = study
+    run = s.tradeoff.runs[7]
+    groups = delivery_groups(s.network, s.network.of_kind(STORE), 7)
+    days = np.flatnonzero(run.arrivals.sum(axis=0) > 0)
+    assert days.min() >= lg.frequency.lead_days  # nothing ordered in the window arrives before the lead time
+    site_of_row = np.repeat(np.arange(5)[None, :], run.arrivals.shape[0] // 5, axis=0).reshape(-1)
+    for row, day in zip(*np.nonzero(run.arrivals), strict=True):
+        ordered = day - lg.frequency.lead_days
+        assert (ordered - groups[site_of_row[row]]) % 7 == 0
+
+
+def test_delivery_groups_are_balanced_sectors(quick):
+    lg = quick.section("logistics", "logistics.network.stores=14")
+    network, _ = network_of(lg)
+    groups = delivery_groups(network, network.of_kind(STORE), 7)
+    assert np.bincount(groups, minlength=7).tolist() == [2] * 7
+    assert delivery_groups(network, network.of_kind(STORE), 1).tolist() == [0] * 14
+
+
+def test_order_up_to_reviews_each_row_on_its_own_day():
+    rule = OrderUpToPolicy(np.array([10.0, 10.0, 10.0]), review=3, offset=np.array([0, 1, 2]))
+    for t in range(6):
+        got = rule.order(t, np.zeros(3))
+        assert got.tolist() == [10.0 if (t - k) % 3 == 0 else 0.0 for k in range(3)]
+    same = OrderUpToPolicy(np.array([4.0, 5.0]), review=2)
+    assert same.order(0, np.zeros(2)).tolist() == [4.0, 5.0] and same.order(1, np.zeros(2)).tolist() == [0.0, 0.0]
+
+
+def test_the_same_config_gives_the_same_routes(tiny_panel, quick, study):
+    s, _ = study
+    inv = quick.section("inventory")
+    lg = quick.section("logistics", *SMALL)
+    lg = replace(lg, frequency=replace(lg.frequency, days=[7]))
+    again = run_logistics_study(tiny_panel, oracle(tiny_panel), "oracle", QS, inv, lg)
+    first = s.tradeoff.runs[7]
+    second = again.tradeoff.runs[7]
+    assert first.routes.drop("seconds").equals(second.routes.drop("seconds"))
+    np.testing.assert_array_equal(first.arrivals, second.arrivals)
+
+
+def test_a_small_stores_forecast_is_lumpier_than_a_scaled_copy():
+    from workbench.inventory.cube import Cube
+    from workbench.logistics.frequency import thinned_cube
+
+    levels = np.array([0.05, 0.5, 0.95])
+    cube = Cube(mean=np.full((2, 3), 10.0), values=np.broadcast_to([9.9, 10.0, 10.1], (2, 3, 3)).copy(), levels=levels)
+    out = thinned_cube(cube, np.array([0.05, 0.95]), samples=400, seed=1)
+    np.testing.assert_allclose(out.mean.reshape(2, 2, 3)[:, 0], 0.5)  # the mean is the share's
+    small, large = out.values.reshape(2, 2, 3, 3)[:, 0], out.values.reshape(2, 2, 3, 3)[:, 1]
+    assert (small[..., 2] == 2).all()  # Binomial(10, 0.05): 95 % quantile 2 units, four times 0.05 x 10
+    assert (small[..., 0] == 0).all()
+    assert (large[..., 2] == 10).all() and (large[..., 0] == 8).all()  # Binomial(10, 0.95)
