@@ -53,7 +53,7 @@ def check_settings(plain: dict[str, Any]) -> None:
         from workbench.logistics.settings import check_logistics_config
 
         try:
-            check_logistics_config(typed["logistics"])
+            check_logistics_config(typed["logistics"], fc.horizon)
         except ValueError as err:
             raise SettingError(str(err)) from None
     check_experiment(typed["experiment"])

@@ -111,8 +111,11 @@ def test_build_problem_shapes_rounding_and_clients():
     rows = [net.sites["site_id"].to_list().index(n) for n in p.names]
     np.testing.assert_array_equal(p.distance, np.rint(net.distance_km()[np.ix_(rows, rows)] * 1000))
     s03 = net.sites.filter(pl.col("site_id") == "S03").row(0, named=True)
-    assert (p.tw_early[1], p.tw_late[1]) == (round(s03["open_h"] * 3600), round(s03["close_h"] * 3600))
+    # service must end by the closing: the 25-minute unload starts 25 minutes before it at the latest
+    assert (p.tw_early[1], p.tw_late[1]) == (round(s03["open_h"] * 3600), round(s03["close_h"] * 3600) - 25 * 60)
     assert p.service[1] == 25 * 60 and p.service[3] == 40 * 60
+    z02 = net.sites.filter(pl.col("site_id") == "Z02").row(0, named=True)
+    assert p.tw_late[3] == round(z02["close_h"] * 3600) - 40 * 60
     # the depot from the earliest shift start (truck 05:00) to the latest end (van 07:00 + 10 h)
     assert (p.tw_early[0], p.tw_late[0]) == (5 * 3600, 17 * 3600)
 
@@ -121,12 +124,67 @@ def test_build_problem_errors_name_the_site_and_day():
     net = generated(7)
     with pytest.raises(ValueError, match="S99"):
         build_problem(net, pl.DataFrame({"site_id": ["S99"], "volume_l": [1.0], "weight_kg": [1.0]}))
-    big = pl.DataFrame({"site_id": ["S02"], "volume_l": [18_000.5], "weight_kg": [10.0]})
-    with pytest.raises(ValueError, match=r"S02 on 2024-03-01.*exceeds every vehicle"):
-        build_problem(net, big, day="2024-03-01")
     # the truck takes 18 000 l, the van 1 200 kg: 18 000 l and 7 000 kg fit the truck exactly
-    ok = build_problem(net, pl.DataFrame({"site_id": ["S02"], "volume_l": [18_000.0], "weight_kg": [7_000.0]}))
-    assert ok.delivery[1].tolist() == [18_000, 7_000]
+    notes: list[str] = []
+    ok = build_problem(net, pl.DataFrame({"site_id": ["S02"], "volume_l": [18_000.0], "weight_kg": [7_000.0]}),
+                       notes=notes)
+    assert ok.delivery[1].tolist() == [18_000, 7_000] and ok.names == ("D1", "S02") and notes == []
+    # a dimension that no vehicle carries cannot be split away
+    bikes = Network(net.sites, {"bike": VehicleTypeConfig(capacity_weight=0.5)}, net.coordinates, 1.3, 45.0)
+    with pytest.raises(ValueError, match=r"S02 on 2024-03-01.*no vehicle carries"):
+        build_problem(bikes, pl.DataFrame({"site_id": ["S02"], "volume_l": [1.0], "weight_kg": [0.2]}),
+                      day="2024-03-01")
+
+
+def test_a_drop_larger_than_any_vehicle_is_split_into_equal_stops():
+    net = generated(7)
+    # 40 000 l and 3 000 kg: three truck loads (18 000 l each) or five van loads; S05 fits as it is
+    drops = pl.DataFrame({"site_id": ["S02", "S05"], "volume_l": [40_000.0, 100.0], "weight_kg": [3_000.0, 50.0]})
+    notes: list[str] = []
+    p = build_problem(net, drops, day="2024-03-01", notes=notes)
+    assert p.names == ("D1", "S02", "S02", "S02", "S05")
+    assert p.delivery.tolist() == [[0, 0], [13_334, 1_000], [13_334, 1_000], [13_334, 1_000], [100, 50]]
+    assert notes == ["the drop at site S02 on 2024-03-01 exceeds the largest vehicle: split into 3 equal stops"]
+    assert (p.distance[1:4, 1:4] == 0).all() and (p.distance[0, 1:4] == p.distance[0, 1]).all()
+    assert p.service[1:4].tolist() == [25 * 60] * 3
+    assert (p.tw_early[1:4] == p.tw_early[1]).all() and (p.tw_late[1:4] == p.tw_late[1]).all()
+    # weight decides as well, and pickups are split with the drop: 15 000 kg is three truck loads
+    heavy = build_problem(net, pl.DataFrame({"site_id": ["S02"], "volume_l": [0.0], "weight_kg": [15_000.0],
+                                             "pickup_volume_l": [30.0]}))
+    assert heavy.delivery[1:].tolist() == [[0, 5_000]] * 3 and heavy.pickup[1:].tolist() == [[10, 0]] * 3
+
+
+def test_drops_of_weight_alone_or_pickups_alone_make_clients():
+    net = generated(7)
+    drops = pl.DataFrame({"site_id": ["S03", "S04", "Z01"], "volume_l": [0.0, 0.0, 0.0],
+                          "weight_kg": [12.0, 0.0, 0.0], "pickup_weight_kg": [0.0, 0.0, 2.0]})
+    p = build_problem(net, drops)
+    assert p.names == ("D1", "S03", "Z01")
+    assert p.delivery.tolist() == [[0, 0], [0, 12], [0, 0]] and p.pickup.tolist() == [[0, 0], [0, 0], [0, 2]]
+
+
+def sites_network(tmp_path, text: str) -> Network:
+    path = tmp_path / "hours.csv"
+    path.write_text(text)
+    return Network(read_sites(SitesConfig(path=str(path))), FLEET, Coordinates.haversine, 1.3, 45.0)
+
+
+def test_windows_shorter_than_the_service_and_depot_hours(tmp_path):
+    header = "site_id,kind,lat,lon,open,close,service_minutes\n"
+    stores = "S1,store,52.1,5.1,{open},12,25\n"
+    one = pl.DataFrame({"site_id": ["S1"], "volume_l": [10.0], "weight_kg": [1.0]})
+    # a depot open 08:00-16:00 within the fleet's shifts (05:00 to 17:00): its own hours bind
+    p = build_problem(sites_network(tmp_path, header + "D1,depot,52,5,8,16,0\n" + stores.format(open=6)), one)
+    assert (p.tw_early[0], p.tw_late[0]) == (8 * 3600, 16 * 3600)
+    assert p.tw_late[1] == 12 * 3600 - 25 * 60
+    # a 20-minute window cannot hold a 25-minute unload
+    short = sites_network(tmp_path, header + "D1,depot,52,5,0,24,0\n" + stores.format(open=11 + 2 / 3))
+    with pytest.raises(ValueError, match=r"site S1 on 2024-03-01 is open 11:40-12:00, shorter than its 25 min"):
+        build_problem(short, one, day="2024-03-01")
+    # a depot open only in the evening, after every shift has ended
+    late = sites_network(tmp_path, header + "D1,depot,52,5,18,24,0\n" + stores.format(open=6))
+    with pytest.raises(ValueError, match=r"depot D1 is open 18:00-24:00 but its vehicles' shifts run 05:00-17:00"):
+        build_problem(late, one)
 
 
 def test_read_sites_fills_defaults_and_orders_kinds():

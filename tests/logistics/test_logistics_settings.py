@@ -9,7 +9,7 @@ from workbench.checks import SettingError, check_against_data, check_settings
     (["logistics.routing.solver=gurobi"], "logistics.routing.solver: unknown routing solver 'gurobi'"),
     (["logistics.routing.compare=[pyvrp,ortools]"], "logistics.routing.compare: unknown routing solver 'ortools'"),
     (["logistics.frequency.days=[0,7]"], r"logistics.frequency.days=\[0, 7\]; expected one or more intervals"),
-    (["logistics.frequency.policy=nothing"], "logistics.frequency.policy: unknown inventory policy 'nothing'"),
+    (["logistics.frequency.days=[1,30]"], r"an interval longer than the hold-out window \(forecast.horizon=14\)"),
     (["logistics.fleet.van.capacity_volume=0"], "logistics.fleet.van: count=6, capacity_volume=0.0"),
     (["logistics.fleet.truck.shift_hours=30"], "logistics.fleet.truck: shift_start=5.0, shift_hours=30.0"),
     (["logistics.network.store_window=[12,6]"], r"logistics.network.store_window=\[12.0, 6.0\]"),

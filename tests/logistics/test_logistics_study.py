@@ -74,26 +74,28 @@ def test_route_costs_are_allocated_to_stores_in_full(study):
     assert s.tradeoff.per_store.filter(pl.col("best")).select("site_id").n_unique() == 5
 
 
-def test_holding_multiplier_one_reprices_to_the_sweep_and_high_holding_shortens_the_interval(study):
-    s, _ = study
-    sens = s.tradeoff.sensitivity([1.0, 1000.0])
-    one = sens.filter(pl.col("holding_multiplier") == 1.0).sort("days")
-    np.testing.assert_allclose(one["total_cost"], s.tradeoff.network.sort("days")["total_cost"], rtol=1e-12)
-    best = dict(sens.filter(pl.col("best")).select("holding_multiplier", "days").iter_rows())
-    assert best[1000.0] <= best[1.0]
-    assert best[1000.0] == 1  # stock a thousand times dearer: deliver every day
+def test_holding_multiplier_one_is_the_sweep_and_dear_stock_shortens_the_interval(study):
+    from workbench.logistics.frequency import sensitivity
+
+    s, lg = study
+    sens = s.sensitivity.filter(pl.col("holding_multiplier") == 1.0).sort("days")
+    np.testing.assert_allclose(sens["total_cost"], s.tradeoff.network.sort("days")["total_cost"], rtol=1e-9)
+    assert set(s.sensitivity["holding_multiplier"]) == set(lg.frequency.holding_multipliers)
+    # stock a thousand times dearer: deliver every day
+    out = sensitivity(s.network, s.stores, s.tradeoff, lg, False, [1.0, 1000.0])
+    best = dict(out.filter(pl.col("best")).select("holding_multiplier", "days").iter_rows())
+    assert best[1000.0] == 1 <= best[1.0]
 
 
 def test_deliveries_follow_the_stores_staggered_reviews(study):
     s, lg = study
-    run = s.tradeoff.runs[7]
-    groups = delivery_groups(s.network, s.network.of_kind(STORE), 7)
-    days = np.flatnonzero(run.arrivals.sum(axis=0) > 0)
-    assert days.min() >= lg.frequency.lead_days  # nothing ordered in the window arrives before the lead time
-    site_of_row = np.repeat(np.arange(5)[None, :], run.arrivals.shape[0] // 5, axis=0).reshape(-1)
-    for row, day in zip(*np.nonzero(run.arrivals), strict=True):
-        ordered = day - lg.frequency.lead_days
-        assert (ordered - groups[site_of_row[row]]) % 7 == 0
+    run = s.tradeoff.runs[3]
+    groups = delivery_groups(s.network, s.network.of_kind(STORE), 3)  # [0, 0, 1, 1, 2]: day 2 orders arrive on day 0
+    site_of_row = np.tile(np.arange(5), run.arrivals.shape[0] // 5)
+    rows, days = np.nonzero(run.arrivals)
+    assert rows.size and days.min() < lg.frequency.lead_days  # the warm-up's last orders arrive in the window
+    # every delivery, the warm-up's included, was ordered on its store's day of the cycle
+    assert ((days - lg.frequency.lead_days - groups[site_of_row[rows]]) % 3 == 0).all()
 
 
 def test_delivery_groups_are_balanced_sectors(quick):
@@ -125,15 +127,23 @@ def test_the_same_config_gives_the_same_routes(tiny_panel, quick, study):
     np.testing.assert_array_equal(first.arrivals, second.arrivals)
 
 
-def test_a_small_stores_forecast_is_lumpier_than_a_scaled_copy():
+def test_a_small_stores_level_is_the_quantile_of_its_thinned_demand_over_the_cover():
+    from scipy.stats import binom
+
     from workbench.inventory.cube import Cube
-    from workbench.logistics.frequency import thinned_cube
+    from workbench.logistics.frequency import StoreSeries
 
     levels = np.array([0.05, 0.5, 0.95])
-    cube = Cube(mean=np.full((2, 3), 10.0), values=np.broadcast_to([9.9, 10.0, 10.1], (2, 3, 3)).copy(), levels=levels)
-    out = thinned_cube(cube, np.array([0.05, 0.95]), samples=400, seed=1)
-    np.testing.assert_allclose(out.mean.reshape(2, 2, 3)[:, 0], 0.5)  # the mean is the share's
-    small, large = out.values.reshape(2, 2, 3, 3)[:, 0], out.values.reshape(2, 2, 3, 3)[:, 1]
-    assert (small[..., 2] == 2).all()  # Binomial(10, 0.05): 95 % quantile 2 units, four times 0.05 x 10
-    assert (small[..., 0] == 0).all()
-    assert (large[..., 2] == 10).all() and (large[..., 0] == 8).all()  # Binomial(10, 0.95)
+    cube = Cube(mean=np.full((1, 28), 10.0), values=np.broadcast_to([9.9, 10.0, 10.1], (1, 28, 3)).copy(), levels=levels)
+    stores = pl.DataFrame({"site_id": ["S1", "S2"], "share": [0.05, 0.95]})
+    econ = pl.DataFrame({"holding_cost": [0.1], "shortage_cost": [5.0], "service_level": [0.95]})
+    parts = np.zeros((1, 2, 28), dtype=np.int64)
+    series = StoreSeries.split(np.array(["A"]), parts, parts[:, :, :0], cube, econ, stores, np.ones(1), np.ones(1),
+                               list(range(28)), samples=2000, correlation=0.5, seed=3)
+    for cover in (1, 14):
+        S = series.order_up_to(cover, np.array([0.95, 0.95]))[:, 0]
+        # the channel sells exactly 10 a day: each store's demand over the cover is Binomial(10 x cover, share)
+        exact = binom.ppf(0.95, 10 * cover, np.array([0.05, 0.95]))
+        np.testing.assert_allclose(S, exact, atol=1.0)
+    # summing the days' own quantiles would have asked the small store for 28 units over 14 days
+    assert series.order_up_to(14, np.array([0.95, 0.95]))[0, 0] <= 13

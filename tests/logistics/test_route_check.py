@@ -111,9 +111,26 @@ def test_shift_too_long_and_depot_closed_and_too_early():
     # 10 + 10 + 20 + 10 + 10 + 10 + 40 minutes from 07:00
     assert run(problem, Route(0, [1, 3, 4], start=7 * H), Route(1, [2])) == [
         "route 1 (truck): duration 1.83 h > shift 1.5 h",
+        "route 1 (truck): back at 08:50, after its shift ends at 06:30",
         "route 1 (truck): ends at 08:50 after the depot D1 closes 08:00"]
     assert run(line(), Route(0, [1, 2, 3, 4], start=4 * H)) == [
         "route 1 (truck): leaves D1 at 04:00, before the shift starts 05:00"]
+
+
+def test_back_after_the_shift_end_breaks_the_shift_even_when_short():
+    # the van's shift is 07:00 + 10 h: back by 17:00. S01 (10 min out) opens 16:45 for 10 minutes of
+    # service, so the van is back at 17:05 after a 30-minute route, with the depot open until 21:00
+    early, late = np.full(5, 5 * H), np.array([21 * H] + [20 * H] * 4)
+    early[1] = 16 * H + 45 * 60
+    problem = line(tw_early=early, tw_late=late)
+    assert run(problem, Route(0, [2, 3, 4]), Route(1, [1])) == [
+        "route 2 (van): back at 17:05, after its shift ends at 17:00"]
+    tl = timeline(problem, VAN, np.array([1]))
+    assert (tl.departure, tl.back, tl.duration) == (16 * H + 35 * 60, 17 * H + 5 * 60, 30 * 60)
+    assert not route_feasible(problem, 1, np.array([1]))
+    assert route_feasible(problem, 0, np.array([2, 3, 4]))
+    early[1] = 16 * H + 30 * 60  # back at 16:50: within the shift
+    assert route_feasible(line(tw_early=early, tw_late=late), 1, np.array([1]))
 
 
 def test_missing_duplicate_and_foreign_visits():

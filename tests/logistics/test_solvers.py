@@ -10,7 +10,7 @@ import pytest
 
 from workbench.logistics.check import evaluate
 from workbench.logistics.problem import RoutingProblem, Units, VehicleType, cost_scale
-from workbench.logistics.solvers import SOLVERS, SolveSettings, solve
+from workbench.logistics.solvers import SOLVERS, SolveSettings, problem_data, solve
 
 HOUR = 3600
 FAST = SolveSettings(time_limit=2.0, no_improvement=300, seed=1)
@@ -138,3 +138,58 @@ def test_unknown_solver_and_bad_settings_are_named():
         SolveSettings(time_limit=0)
     with pytest.raises(ValueError, match="no_improvement"):
         SolveSettings(time_limit=1, no_improvement=0)
+
+
+def shift_bound() -> RoutingProblem:
+    """A van on shift 07:00 + 3 h (back by 10:00) and two stores on a line, A at 10 km (open at
+    09:00 sharp, 30 minutes of unloading) and B at 20 km (07:00-12:00, 10 minutes), at 60 km/h.
+    A then B is back at 10:10, after 80 minutes on the road: only the shift end forbids it; B then
+    A is back at 09:40."""
+    km = np.array([0, 10, 20])
+    gap = np.abs(km[:, None] - km[None, :])
+    van = VehicleType("van", 2, (10,), 0, 0.0, 1.0 / 1000, 0.0, 7 * HOUR, 3 * HOUR)
+    return RoutingProblem(gap * 1000, gap * 60, np.array([[0], [1], [1]]), np.zeros((3, 1), dtype=np.int64),
+                          np.array([0, 30 * 60, 10 * 60]), np.array([0, 9 * HOUR, 7 * HOUR]),
+                          np.array([24 * HOUR, 9 * HOUR, 12 * HOUR]), (van,), names=("D1", "A", "B"))
+
+
+@pytest.mark.parametrize("name", ["pyvrp", "savings"])
+def test_solvers_bring_every_vehicle_back_by_its_shift_end(name):
+    problem = shift_bound()
+    e = evaluate(problem, solve(problem, name, FAST))
+    assert e.feasible, e.violations
+    assert e.routes["end"].max() <= 10.0
+    if name == "pyvrp":  # the shorter way: one route, B then A
+        assert e.stops["site"].to_list() == ["B", "A"]
+
+
+def test_pyvrp_gets_each_types_shift_within_the_depot_hours():
+    problem = shop(seed=2, n_clients=4)  # depot 05:00-21:00; truck 05:00-14:00, van 07:00-17:00
+    data = problem_data(problem, cost_scale(problem))
+    assert [(v.tw_early, v.tw_late) for v in data.vehicle_types()] == [(5 * HOUR, 14 * HOUR), (7 * HOUR, 17 * HOUR)]
+    closing = RoutingProblem(problem.distance, problem.duration, problem.delivery, problem.pickup, problem.service,
+                             problem.tw_early, np.r_[16 * HOUR, problem.tw_late[1:]], problem.vehicle_types)
+    assert [v.tw_late for v in problem_data(closing, 1).vehicle_types()] == [14 * HOUR, 16 * HOUR]
+    night = RoutingProblem(problem.distance, problem.duration, problem.delivery, problem.pickup, problem.service,
+                           np.r_[18 * HOUR, problem.tw_early[1:]], problem.tw_late, problem.vehicle_types)
+    with pytest.raises(ValueError, match=r"\['truck_0', 'van_0'\] cannot drive"):
+        problem_data(night, 1)
+
+
+def rates_problem(fixed_cost: float) -> RoutingProblem:
+    zeros = np.zeros(2, dtype=np.int64)
+    return RoutingProblem(np.zeros((2, 2), int), np.zeros((2, 2), int), np.zeros((2, 1), int), np.zeros((2, 1), int),
+                          zeros, zeros, zeros, (VehicleType("truck", 1, (10,), fixed_cost=fixed_cost,
+                                                            cost_per_distance=1e-6),))
+
+
+def test_cost_scale_keeps_fewer_digits_or_refuses_rather_than_overflow():
+    # 4 digits of 1e-6 need a scale of 10^9: 5e6 of fixed cost would become 5e15
+    notes: list[str] = []
+    assert cost_scale(rates_problem(5e5), notes=notes) == 10**9 and notes == []
+    assert cost_scale(rates_problem(5e6), notes=notes) == 10**8
+    assert "keeps 3 significant digits, not 4" in notes[0]
+    with pytest.raises(ValueError, match=r"cost rates .*'truck': \(50000000.0, 1e-06, 0.0\)"):
+        cost_scale(rates_problem(5e7))
+    # the shop's problems are far from the bound
+    assert cost_scale(shop(seed=3)) == 10**7

@@ -23,6 +23,13 @@ class Coordinates(StrEnum):
     euclidean = "euclidean"  # x / y in kilometres: straight-line distance times the road factor
 
 
+class StoreService(StrEnum):
+    """The cycle service level of a store's (R,S) rule."""
+
+    target = "target"  # the item class's target (inventory.service_levels)
+    newsvendor = "newsvendor"  # the cost-optimal one for the review, 1 - h R / p
+
+
 @dataclass
 class VehicleTypeConfig:
     """One type of vehicle: how many, what it carries, what it costs, when it may drive."""
@@ -60,8 +67,10 @@ class SitesConfig:
 
     Columns: ``site_id``, ``kind`` (``depot``, ``store`` or ``zone``), ``lat`` and ``lon`` (or ``x``
     and ``y`` in km with ``coordinates: euclidean``); optional ``open`` and ``close`` (receiving
-    hours, e.g. ``6.5``), ``service_minutes``, ``share`` (the site's share of its channel's demand)
-    and ``location`` (the value of the panel's location key the site stands for)."""
+    hours, e.g. ``6.5``; a depot's bound its vehicles' shifts), ``service_minutes``, ``share`` and
+    ``location``. A site's demand is the demand of the channel its kind receives (``channels``)
+    split over the sites of that kind by ``share``; ``location`` is kept in the sites table for
+    reference only (no panel location is routed to a site by it)."""
 
     path: str | None = None  # null: the generated network (logistics.network)
     coordinates: Coordinates = Coordinates.haversine
@@ -88,13 +97,15 @@ class FrequencyConfig:
 
     days: list[int] = field(default_factory=lambda: [1, 2, 3, 7, 14])
     lead_days: int = 1  # from the store's order to its delivery
-    policy: str = "RS_quantile"  # the periodic policy whose review is the delivery frequency
-    samples: int = 200  # draws of the channel's demand per day, thinned to each store's share, for its quantiles
+    # each store's (R,S) rule, R the interval: S the quantile of its demand over R + lead_days - 1 days at its
+    # class's cycle service target (target) or at the cost-optimal level 1 - h R / p (newsvendor)
+    service: StoreService = StoreService.newsvendor
+    samples: int = 200  # draws of the channel's demand, thinned to each store's share, that S is read off
     # the solver's budget per day's routing in the sweep (many small problems)
     time_limit: float = 2.0
     no_improvement: int = 500
     # the holding cost as a multiple of the data's (perishable or bulky goods cost more to keep): the best
-    # interval at each, read off the same simulations (the (R,S) levels do not depend on the holding cost)
+    # interval at each, the stock simulated again with levels for it and the transport as routed
     holding_multipliers: list[float] = field(default_factory=lambda: [1.0, 2.0, 5.0, 10.0, 20.0])
 
 

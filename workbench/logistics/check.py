@@ -5,8 +5,10 @@ every route are recomputed here, and every broken rule is named in plain words (
 site, what was found against what was allowed). The savings heuristic builds its routes with the
 same :func:`timeline` and :func:`load_profile`, so there is one copy of the rules.
 
-Schedule: a vehicle leaves its depot at ``Route.start`` when the solver gives it, otherwise at the
-latest time that keeps the earliest schedule's services in their windows while removing as much
+Schedule: a vehicle may leave its depot from the later of its shift start and the depot's opening,
+and must be back by the earlier of the depot's closing and its shift end (``shift_start +
+max_duration``, :func:`shift_window`). It leaves at ``Route.start`` when the solver gives it, otherwise
+at the latest time that keeps the earliest schedule's services in their windows while removing as much
 waiting as possible: it first leaves at the shift start, then the departure is pushed later by the
 route's forward time slack (Savelsbergh 1992), bounded by the route's total waiting. Service starts
 at ``max(arrival, tw_early)``; a service that starts after ``tw_late`` is late (a violation), and the
@@ -44,12 +46,24 @@ class Timeline:
         return self.back - self.departure
 
 
+def shift_window(problem: RoutingProblem, vehicle: VehicleType) -> tuple[int, int]:
+    """``(earliest departure, latest return)`` of a vehicle of type ``vehicle``: its shift within its
+    depot's hours. A shift runs from ``shift_start`` for at most ``max_duration``, so the vehicle is
+    back by ``shift_end`` whenever it left."""
+    depot = vehicle.depot
+    latest = int(min(problem.tw_late[depot], HORIZON))
+    if vehicle.shift_end is not None:
+        latest = min(latest, vehicle.shift_end)
+    return int(max(vehicle.shift_start, problem.tw_early[depot])), latest
+
+
 def timeline(problem: RoutingProblem, vehicle: VehicleType, visits: np.ndarray,
              start: int | None = None) -> Timeline:
     """The schedule of ``visits`` (client locations) driven by a vehicle of type ``vehicle``.
 
     Leaves at ``start`` when given, otherwise at the shift start (or the depot's opening, if later)
-    pushed later by ``min(forward slack, total wait)``. With ``c_i`` the time from departure to stop
+    pushed later by ``min(forward slack, total wait)``, the slack bounded by the stops' windows and
+    the latest return (:func:`shift_window`). With ``c_i`` the time from departure to stop
     ``i`` when nothing waits, service starts at ``s_i = c_i + max(t0, max_{j<=i}(e_j - c_j))``: the
     recurrence ``s_i = max(s_{i-1} + service + travel, e_i)`` in one cumulative maximum.
     """
@@ -58,7 +72,8 @@ def timeline(problem: RoutingProblem, vehicle: VehicleType, visits: np.ndarray,
     path = np.concatenate([[depot], visits, [depot]])
     legs = problem.duration[path[:-1], path[1:]].astype(np.int64)
     service = problem.service[visits].astype(np.int64)
-    t0 = int(max(vehicle.shift_start, problem.tw_early[depot])) if start is None else int(start)
+    opens, latest = shift_window(problem, vehicle)
+    t0 = opens if start is None else int(start)
     # time from departure to arrival at each stop, without waiting
     c = np.cumsum(legs[:-1]) + np.concatenate([[0], np.cumsum(service)[:-1]]).astype(np.int64)
     offset = np.maximum.accumulate(np.maximum(problem.tw_early[visits] - c, t0)) if len(visits) else c
@@ -70,7 +85,7 @@ def timeline(problem: RoutingProblem, vehicle: VehicleType, visits: np.ndarray,
     if start is None and len(visits):
         # forward slack at the departure: each stop may start later by its waiting so far plus its room
         slack = np.cumsum(wait) + np.maximum(0, late_by - begin)
-        room_back = wait.sum() + max(0, int(min(problem.tw_late[depot], HORIZON)) - back)
+        room_back = wait.sum() + max(0, latest - back)
         delay = max(0, int(min(slack.min(), room_back, wait.sum())))
         if delay:
             return timeline(problem, vehicle, visits, t0 + delay)
@@ -97,8 +112,8 @@ def route_feasible(problem: RoutingProblem, vehicle_type: int, visits: np.ndarra
 
 
 def _shift_broken(problem: RoutingProblem, vehicle: VehicleType, tl: Timeline) -> bool:
-    return bool(tl.departure < max(vehicle.shift_start, problem.tw_early[vehicle.depot])
-                or tl.back > problem.tw_late[vehicle.depot]
+    opens, latest = shift_window(problem, vehicle)
+    return bool(tl.departure < opens or tl.back > latest
                 or (vehicle.max_duration is not None and tl.duration > vehicle.max_duration))
 
 
@@ -184,12 +199,14 @@ def _route_violations(fmt: _Format, label: str, vehicle: VehicleType, visits: np
         out.append(f"{label}: service at {p.name(int(visits[k]))} starts {fmt.clock(tl.start[k])}, "
                    f"after it closes {fmt.clock(p.tw_late[visits[k]])}")
     depot = vehicle.depot
-    opens = max(vehicle.shift_start, int(p.tw_early[depot]))
+    opens = shift_window(p, vehicle)[0]
     if tl.departure < opens:
         out.append(f"{label}: leaves {p.name(depot)} at {fmt.clock(tl.departure)}, before the shift "
                    f"starts {fmt.clock(opens)}")
     if vehicle.max_duration is not None and tl.duration > vehicle.max_duration:
         out.append(f"{label}: duration {fmt.span(tl.duration)} > shift {fmt.span(vehicle.max_duration)}")
+    if vehicle.shift_end is not None and tl.back > vehicle.shift_end:
+        out.append(f"{label}: back at {fmt.clock(tl.back)}, after its shift ends at {fmt.clock(vehicle.shift_end)}")
     if tl.back > p.tw_late[depot]:
         out.append(f"{label}: ends at {fmt.clock(tl.back)} after the depot {p.name(depot)} closes "
                    f"{fmt.clock(p.tw_late[depot])}")

@@ -1,12 +1,16 @@
 """The network of sites (depots, stores, online-customer zones), its fleet, and a day's routing problem.
 
 A :class:`Network` is a table of sites with their coordinates, receiving hours, service times and
-shares of demand, plus the fleet kept at every depot. It is generated (:func:`synthetic_network`,
+shares of demand, plus the fleet kept at every depot. A site's demand is its kind's channel
+(``logistics.channels``: the panel's channel that each kind of site receives) split over the sites
+of that kind by ``share``; a CSV's ``location`` column is kept in the sites table for reference
+only, nothing routes a panel location to a site by it. It is generated (:func:`synthetic_network`,
 seeded: towns around a centre) or read from a CSV (:func:`read_sites`, checked once with errors
 that name the file, the column and the row); :func:`network_of` picks one by the config.
 :func:`build_problem` turns one day's drops per site into the integer :class:`RoutingProblem` every
 solver takes: whole metres, whole seconds, whole litres and kilograms. The module runs past 300
-lines because the CSV's checks belong next to the table they guarantee.
+lines because the CSV's checks, and the windows and splits of the day's problem, belong next to the
+table they guarantee.
 """
 
 from __future__ import annotations
@@ -42,8 +46,8 @@ class Network:
 
     ``sites`` columns: ``site_id``, ``kind``, ``lat``/``lon`` in degrees (or ``x``/``y`` in km with
     euclidean coordinates), ``open_h``, ``close_h`` (hours of the day), ``service_minutes``,
-    ``share`` (of its kind's demand; sums to 1 per kind) and ``location`` (the panel value it stands
-    for, or null)."""
+    ``share`` (of its kind's channel's demand; sums to 1 per kind) and ``location`` (from the CSV,
+    kept for reference; null when generated)."""
 
     sites: pl.DataFrame
     fleet: dict[str, VehicleTypeConfig]
@@ -150,8 +154,8 @@ def read_sites(cfg: SitesConfig, notes: list[str] | None = None) -> pl.DataFrame
     Required: ``site_id``, ``kind`` (depot, store or zone; at least one depot), ``lat``/``lon``
     (haversine) or ``x``/``y`` (euclidean). Optional, with the default filled and said in ``notes``:
     ``open``/``open_h`` (0), ``close``/``close_h`` (24), ``service_minutes`` (0), ``share`` (equal
-    within the kind; normalised to sum to 1 per kind), ``location`` (null). Sites come back depots
-    first, then stores, then zones, each in file order."""
+    within the kind; normalised to sum to 1 per kind), ``location`` (null; kept for reference only).
+    Sites come back depots first, then stores, then zones, each in file order."""
     notes = notes if notes is not None else []
     path = Path(str(cfg.path))
     where = f"logistics.sites.path={path}"
@@ -229,8 +233,14 @@ def network_of(cfg: LogisticsConfig) -> tuple[Network, list[str]]:
         sites = read_sites(cfg.sites, notes)
         network = Network(sites, dict(cfg.fleet), Coordinates(cfg.sites.coordinates), float(rc.road_factor),
                           float(rc.speed_kmh))
+        notes.insert(0, f"The network is read from {cfg.sites.path}: {sites.height} sites.")
         return network, notes
-    return synthetic_network(cfg.network, cfg.fleet, rc), notes
+    net = cfg.network
+    plural = lambda n, word: f"{n} {word}{'' if n == 1 else 's'}"  # noqa: E731
+    notes.append(f"The network is generated (logistics.network, seed {net.seed}): {plural(net.depots, 'depot')}, "
+                 f"{plural(net.stores, 'store')} and {plural(net.zones, 'online-customer zone')} within "
+                 f"{net.radius_km:g} km of the centre.")
+    return synthetic_network(net, cfg.fleet, rc), notes
 
 
 def vehicle_types(network: Network, units: Units | None = None) -> tuple[VehicleType, ...]:
@@ -262,16 +272,28 @@ def _whole_up(values: np.ndarray) -> np.ndarray:
     return np.ceil(np.round(values, 6)).astype(np.int64)
 
 
-def build_problem(network: Network, drops: pl.DataFrame, day: object | None = None) -> RoutingProblem:
+def build_problem(network: Network, drops: pl.DataFrame, day: object | None = None,
+                  notes: list[str] | None = None) -> RoutingProblem:
     """One day's :class:`RoutingProblem`: every depot, then the sites with a drop or pickup > 0.
 
     ``drops``: ``site_id``, ``volume_l``, ``weight_kg`` and optionally ``pickup_volume_l``,
-    ``pickup_weight_kg`` (several rows of a site are added up). Distances are rounded to whole
-    metres and durations to whole seconds, explicitly with ``np.rint`` (:class:`Units`); loads are
-    rounded *up* to whole litres and kilograms, so that a vehicle is never thought to carry less
-    than it does; windows and service times are seconds of the day. A depot is open from the
-    earliest shift start of its vehicles to their latest shift end. ``day`` (or a ``date`` column)
-    only names the day in errors.
+    ``pickup_weight_kg`` (several rows of a site are added up). A site is a client when any of the
+    four is > 0 (a drop of weight alone counts). Distances are rounded to whole metres and durations
+    to whole seconds, explicitly with ``np.rint`` (:class:`Units`); loads are rounded *up* to whole
+    litres and kilograms, so that a vehicle is never thought to carry less than it does; windows and
+    service times are seconds of the day. ``day`` (or a ``date`` column) names the day in errors and
+    notes.
+
+    Windows: a site's window bounds the *start* of service, and its unloading must end by its
+    closing, so a client's ``tw_late`` is ``close - service`` (a 25-minute unload starts by 11:35 at
+    a store closing at 12:00); a window shorter than the service raises. A depot is open over its own
+    hours (``open_h``/``close_h``) intersected with its vehicles' shifts (earliest start to latest
+    end); an empty intersection raises.
+
+    A site's drop larger than any vehicle carries becomes ``k`` equal stops at the site (same name,
+    zero distance between them, the site's service time each), with ``k`` the fewest stops that each
+    fit every capacity dimension of the vehicle type needing fewest; a sentence per split site goes
+    to ``notes``.
     """
     missing = [c for c in ("site_id", *LOADS) if c not in drops.columns]
     if missing:
@@ -298,37 +320,78 @@ def build_problem(network: Network, drops: pl.DataFrame, day: object | None = No
                          f"({cols}); expected finite amounts >= 0")
     units = Units()
     vtypes = vehicle_types(network, units)
-    capacity = np.array([v.capacity for v in vtypes])  # (types, 2)
-    delivery, pickup = _whole_up(load[:, :2]), _whole_up(load[:, 2:])
-    # a load some vehicle type can carry alone, both on the way out and on the way back
-    fits = ((delivery[:, None, :] <= capacity[None]).all(-1) & (pickup[:, None, :] <= capacity[None]).all(-1)).any(1)
-    if not fits.all():
-        row = int(np.argmin(fits))
-        raise ValueError(f"build_problem: the drop at site {per_site['site_id'][row]}{on} ({delivery[row, 0]} l, "
-                         f"{delivery[row, 1]} kg; pickup {pickup[row, 0]} l, {pickup[row, 1]} kg) exceeds every "
-                         f"vehicle's capacity (largest {capacity[:, 0].max()} l, {capacity[:, 1].max()} kg; "
-                         "logistics.fleet)")
     active = per_site.filter(pl.any_horizontal(pl.col(cols) > 0)).get_column("site_id")
-    sites = network.sites.with_row_index("row")
-    chosen = sites.filter((pl.col("kind") == "depot") | pl.col("site_id").is_in(active.implode()))
-    rows = chosen.get_column("row").to_numpy()
+    chosen = network.sites.with_row_index("row").filter(
+        (pl.col("kind") == "depot") | pl.col("site_id").is_in(active.implode()))
     n_depots = int((chosen.get_column("kind") == "depot").sum())
-
+    site_ids = chosen.get_column("site_id").to_list()
+    amounts = np.round(chosen.select("site_id").join(per_site, on="site_id", how="left", maintain_order="left")
+                       .fill_null(0.0).select(cols).to_numpy(), 6)  # 1e-6: float noise adds no unit
+    stops = _stops_needed(amounts, vtypes, site_ids, on)
+    if notes is not None:
+        notes += [f"the drop at site {site_ids[i]}{on} exceeds the largest vehicle: split into {stops[i]} equal stops"
+                  for i in np.flatnonzero(stops > 1)]
+    at = np.repeat(np.arange(len(site_ids)), stops)
+    per_stop = _whole_up(amounts[at] / stops[at, None])
+    rows = chosen.get_column("row").to_numpy()[at]
     km = network.distance_km()[np.ix_(rows, rows)]
-    at = chosen.select("site_id").join(per_site.with_columns(pl.Series("d_vol", delivery[:, 0]),
-                                                             pl.Series("d_kg", delivery[:, 1]),
-                                                             pl.Series("p_vol", pickup[:, 0]),
-                                                             pl.Series("p_kg", pickup[:, 1])),
-                                       on="site_id", how="left", maintain_order="left").fill_null(0)
-    depot_window = np.array([[min(v.shift_start for v in vtypes if v.depot == d),
-                              max(v.shift_end for v in vtypes if v.depot == d)] for d in range(n_depots)])
-    tw_early = units.duration_units(chosen.get_column("open_h").to_numpy())
-    tw_late = units.duration_units(chosen.get_column("close_h").to_numpy())
-    tw_early[:n_depots], tw_late[:n_depots] = depot_window[:, 0], depot_window[:, 1]
+    sites = chosen[at]
+    service = units.duration_units(sites.get_column("service_minutes").to_numpy() / 60.0)
+    tw_early, tw_late = _windows(sites, service, vtypes, n_depots, units, on)
     return RoutingProblem(
         distance=units.distance_units(km), duration=units.duration_units(km / network.speed_kmh),
-        delivery=at.select("d_vol", "d_kg").to_numpy().astype(np.int64),
-        pickup=at.select("p_vol", "p_kg").to_numpy().astype(np.int64),
-        service=units.duration_units(chosen.get_column("service_minutes").to_numpy() / 60.0),
-        tw_early=tw_early, tw_late=tw_late, vehicle_types=vtypes, n_depots=n_depots,
-        names=tuple(chosen.get_column("site_id").to_list()), load_names=LOADS, load_scale=(1.0, 1.0), units=units)
+        delivery=per_stop[:, :2], pickup=per_stop[:, 2:], service=service, tw_early=tw_early, tw_late=tw_late,
+        vehicle_types=vtypes, n_depots=n_depots, names=tuple(sites.get_column("site_id").to_list()),
+        load_names=LOADS, load_scale=(1.0, 1.0), units=units)
+
+
+def _stops_needed(amounts: np.ndarray, vtypes: tuple[VehicleType, ...], site_ids: list[str], on: str) -> np.ndarray:
+    """Per site, the fewest equal stops whose drop and pickup each fit some vehicle type in every
+    dimension: ``min over types of max over dimensions of ceil(amount / capacity)``, at least 1.
+    Only types with vehicles (count > 0) are considered, or all types where none has any."""
+    if not vtypes:
+        raise ValueError("build_problem: the network has no vehicle type (logistics.fleet is empty)")
+    usable = [v for v in vtypes if v.count > 0] or list(vtypes)
+    capacity = np.tile(np.array([v.capacity for v in usable], dtype=float), 2)  # (types, delivery + pickup)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(amounts[:, None, :] > 0, amounts[:, None, :] / capacity[None], 0.0)
+    needed = np.ceil(ratio).max(axis=2).min(axis=1)
+    if not np.isfinite(needed).all():
+        row = int(np.argmax(~np.isfinite(needed)))
+        raise ValueError(f"build_problem: the drop at site {site_ids[row]}{on} ({amounts[row].tolist()} of "
+                         f"{[*LOADS, *(f'pickup_{c}' for c in LOADS)]}) needs a load dimension that no vehicle "
+                         "carries (capacity 0; logistics.fleet)")
+    return np.maximum(needed, 1).astype(np.int64)
+
+
+def _windows(sites: pl.DataFrame, service: np.ndarray, vtypes: tuple[VehicleType, ...], n_depots: int,
+             units: Units, on: str) -> tuple[np.ndarray, np.ndarray]:
+    """``(tw_early, tw_late)`` in seconds of the day: clients' service ends by their closing; depots
+    are open over their own hours within their vehicles' shifts."""
+    opens = units.duration_units(sites.get_column("open_h").to_numpy())
+    closes = units.duration_units(sites.get_column("close_h").to_numpy())
+    ids = sites.get_column("site_id").to_list()
+    short = np.flatnonzero(closes[n_depots:] - opens[n_depots:] < service[n_depots:]) + n_depots
+    if len(short):
+        i = int(short[0])
+        raise ValueError(f"build_problem: site {ids[i]}{on} is open {_clock(opens[i])}-{_clock(closes[i])}, "
+                         f"shorter than its {service[i] / 60:g} min service; expected a window (open_h, close_h) "
+                         "at least as long as service_minutes")
+    tw_early, tw_late = opens.copy(), closes - service
+    for d in range(n_depots):
+        mine = [v for v in vtypes if v.depot == d]
+        first = min(v.shift_start for v in mine)
+        last = None if any(v.shift_end is None for v in mine) else max(v.shift_end for v in mine)
+        tw_early[d] = max(opens[d], first)
+        tw_late[d] = closes[d] if last is None else min(closes[d], last)
+        if tw_early[d] >= tw_late[d]:
+            raise ValueError(f"build_problem: depot {ids[d]} is open {_clock(opens[d])}-{_clock(closes[d])} but "
+                             f"its vehicles' shifts run {_clock(first)}-{'open end' if last is None else _clock(last)}:"
+                             " no time to drive (the depot's open_h/close_h; logistics.fleet shift_start, shift_hours)")
+    return tw_early, tw_late
+
+
+def _clock(seconds: int) -> str:
+    """Seconds of the day as ``HH:MM``."""
+    minutes = int(round(seconds / 60))
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"

@@ -142,9 +142,15 @@ class Solution:
     notes: list[str] = field(default_factory=list)
 
 
-def cost_scale(problem: RoutingProblem, digits: int = 4) -> int:
+def cost_scale(problem: RoutingProblem, digits: int = 4, limit: float = 1e15,
+               notes: list[str] | None = None) -> int:
     """The power of ten by which a solver that needs integer costs multiplies every cost rate, chosen
     so that the smallest non-zero rate keeps ``digits`` significant digits after rounding.
+
+    The scaled costs must stay far inside 64-bit integers (PyVRP's, about 9.2e18): where the scale
+    times a bound on the whole solution's cost (:func:`cost_bound`) would exceed ``limit``, fewer
+    digits are kept, down to 3 (said in ``notes``); where even 3 digits would exceed it, a
+    ``ValueError`` names the rates.
 
     >>> p = RoutingProblem(np.zeros((2, 2), int), np.zeros((2, 2), int), np.zeros((2, 1), int),
     ...                    np.zeros((2, 1), int), np.zeros(2, int), np.zeros(2, int), np.zeros(2, int),
@@ -154,9 +160,42 @@ def cost_scale(problem: RoutingProblem, digits: int = 4) -> int:
     """
     rates = [r for v in problem.vehicle_types for r in (v.fixed_cost, v.cost_per_distance, v.cost_per_duration)
              if r > 0]
-    if not rates:
-        return 1
-    smallest = min(rates)
-    if all(float(r).is_integer() for r in rates):
-        return 1
-    return int(10 ** max(0, digits - 1 - math.floor(math.log10(smallest))))
+    bound = cost_bound(problem)
+    if not rates or all(float(r).is_integer() for r in rates):
+        candidates = [(digits, 1)]
+    else:
+        magnitude = math.floor(math.log10(min(rates)))
+        candidates = [(d, int(10 ** max(0, d - 1 - magnitude))) for d in range(digits, min(digits, 3) - 1, -1)]
+    for kept, scale in candidates:
+        if scale * bound <= limit:
+            if kept < digits and notes is not None:
+                notes.append(f"cost scale capped at {scale:,}: the smallest cost rate keeps {kept} significant "
+                             f"digits, not {digits}, so that scaled costs (up to {scale * bound:.3g}) stay "
+                             f"below {limit:.0e}")
+            return scale
+    kept, scale = candidates[-1]
+    by_type = {v.name: (v.fixed_cost, v.cost_per_distance, v.cost_per_duration) for v in problem.vehicle_types}
+    raise ValueError(f"cost_scale: the cost rates (fixed, per distance unit, per duration unit) {by_type} span "
+                     f"too many orders of magnitude: keeping {kept} significant digits of the smallest takes a "
+                     f"scale of {scale:,}, and the scaled costs could reach {scale * bound:.3g} > {limit:.0e}; "
+                     "use coarser units (problem.units) or rates of closer magnitude")
+
+
+def cost_bound(problem: RoutingProblem) -> float:
+    """An upper bound on the cost of any solution, in currency: every vehicle used, every leg at the
+    longest arc, every service, and every vehicle waiting from time 0 to the latest opening.
+
+    A solution drives at most ``clients + vehicles`` legs (each client is left once, each route
+    leaves its depot once), so its distance is at most that many longest arcs; its duration adds
+    the services and, per route, waiting that ends by the latest ``tw_early`` at the latest.
+    """
+    p = problem
+    vehicles = sum(v.count for v in p.vehicle_types)
+    legs = len(p.clients) + vehicles
+    longest = float(p.distance.max(initial=0)), float(p.duration.max(initial=0))
+    distance = legs * longest[0]
+    duration = legs * longest[1] + float(p.service.sum()) + vehicles * float(max(0, p.tw_early.max(initial=0)))
+    fixed = sum(v.count * v.fixed_cost for v in p.vehicle_types)
+    per_distance = max((v.cost_per_distance for v in p.vehicle_types), default=0.0)
+    per_duration = max((v.cost_per_duration for v in p.vehicle_types), default=0.0)
+    return fixed + per_distance * distance + per_duration * duration

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import polars as pl
 
-from workbench.inventory.levels import POLICIES
-
 KINDS = ("store", "zone")
 
 
-def check_logistics_config(cfg) -> None:
-    """What the ``logistics`` schema cannot say: registry names, ranges, the sites file."""
+def check_logistics_config(cfg, horizon: int | None = None) -> None:
+    """What the ``logistics`` schema cannot say: registry names, ranges, the sites file; ``horizon``
+    is the hold-out window's length (``forecast.horizon``)."""
     from workbench.logistics.geography import read_sites
     from workbench.logistics.solvers import SOLVERS
 
@@ -31,8 +30,9 @@ def check_logistics_config(cfg) -> None:
         raise ValueError(f"logistics.frequency.samples={fq.samples}; expected at least 20 draws for the stores' quantiles")
     if fq.lead_days < 1:
         raise ValueError(f"logistics.frequency.lead_days={fq.lead_days}; expected at least 1 day")
-    if fq.policy not in POLICIES:
-        raise ValueError(f"logistics.frequency.policy: unknown inventory policy {fq.policy!r}; registered: {list(POLICIES)}")
+    if horizon is not None and max(fq.days) > horizon:
+        raise ValueError(f"logistics.frequency.days={list(fq.days)}: an interval longer than the hold-out window "
+                         f"(forecast.horizon={horizon}) would leave stores without a review in it; expected at most {horizon}")
     if not cfg.fleet:
         raise ValueError("logistics.fleet is empty; expected at least one vehicle type")
     for name, v in cfg.fleet.items():
@@ -63,8 +63,8 @@ def check_logistics_config(cfg) -> None:
 
 def check_logistics_data(cfg, panel, location: str | None) -> None:
     """The channels the study routes exist in the panel, and the items have volumes."""
-    if location is None or location not in panel.demand.columns:
-        raise ValueError(f"logistics: the panel has no channel or location column (keys {list(panel.keys)}); "
+    if location is None or location not in panel.keys:
+        raise ValueError(f"logistics: the panel has no channel or location key (keys {list(panel.keys)}); "
                          "set inventory.lp.location, or leave 07_logistics out of experiment.notebooks")
     values = set(panel.demand.get_column(location).cast(pl.String).unique().to_list())
     missing = sorted(set(cfg.channels) - values)

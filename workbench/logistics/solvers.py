@@ -17,7 +17,7 @@ import pyvrp
 from pyvrp.stop import MaxRuntime, MultipleCriteria, NoImprovement, StoppingCriterion
 from scipy.optimize import linear_sum_assignment
 
-from workbench.logistics.check import route_cost, route_feasible, timeline
+from workbench.logistics.check import route_cost, route_feasible, shift_window, timeline
 from workbench.logistics.problem import Route, RoutingProblem, Solution, cost_scale
 from workbench.registry import Registry
 
@@ -54,7 +54,9 @@ def solve(problem: RoutingProblem, name: str, settings: SolveSettings) -> Soluti
 def problem_data(problem: RoutingProblem, scale: int) -> pyvrp.ProblemData:
     """``problem`` as PyVRP's data: location ``i`` is PyVRP's location ``i``, depots first, so
     PyVRP's client ``k`` is location ``n_depots + k``. Cost rates are multiplied by ``scale`` and
-    rounded, as PyVRP's costs are integers."""
+    rounded, as PyVRP's costs are integers. A vehicle type's shift is its
+    :func:`~workbench.logistics.check.shift_window`: from the later of its shift start and the
+    depot's opening, back by the earlier of the depot's closing and its shift end."""
     p = problem
     locations = [pyvrp.Location(0.0, 0.0, name=p.name(i)) for i in range(p.n_locations)]  # coordinates unused
     depots = [pyvrp.Depot(location=d, tw_early=int(p.tw_early[d]), tw_late=int(p.tw_late[d]), name=p.name(d))
@@ -63,12 +65,19 @@ def problem_data(problem: RoutingProblem, scale: int) -> pyvrp.ProblemData:
     service, early, late = p.service.tolist(), p.tw_early.tolist(), p.tw_late.tolist()
     clients = [pyvrp.Client(location=i, delivery=delivery[i], pickup=pickup[i], service_duration=service[i],
                             tw_early=early[i], tw_late=late[i], name=p.name(i)) for i in p.clients.tolist()]
+    shifts = [shift_window(p, v) for v in p.vehicle_types]
+    closed = [v.name for v, (opens, back) in zip(p.vehicle_types, shifts, strict=True) if opens > back]
+    if closed:
+        raise ValueError(f"problem_data: vehicle type(s) {closed} cannot drive: the shift (shift_start to "
+                         "shift_start + max_duration) and the depot's hours do not overlap (logistics.fleet; "
+                         "the depot's open_h/close_h)")
     vehicles = [pyvrp.VehicleType(
         num_available=v.count, capacity=list(v.capacity), start_depot=v.depot, end_depot=v.depot,
-        fixed_cost=round(v.fixed_cost * scale), tw_early=max(v.shift_start, early[v.depot]),
-        tw_late=late[v.depot], shift_duration=UNLIMITED if v.max_duration is None else v.max_duration,
+        fixed_cost=round(v.fixed_cost * scale), tw_early=opens,
+        tw_late=late[v.depot] if v.shift_end is None else min(late[v.depot], v.shift_end),
+        shift_duration=UNLIMITED if v.max_duration is None else v.max_duration,
         unit_distance_cost=round(v.cost_per_distance * scale), unit_duration_cost=round(v.cost_per_duration * scale),
-        name=v.name) for v in p.vehicle_types]
+        name=v.name) for v, (opens, _) in zip(p.vehicle_types, shifts, strict=True)]
     as_int = [np.ascontiguousarray(m, dtype=np.int64) for m in (p.distance, p.duration)]
     return pyvrp.ProblemData(locations, clients, depots, vehicles, [as_int[0]], [as_int[1]])
 
@@ -100,20 +109,21 @@ def solve_pyvrp(problem: RoutingProblem, settings: SolveSettings) -> Solution:
 
     PyVRP needs integer costs: every cost rate (fixed, per distance and per duration unit) is
     multiplied by :func:`~workbench.logistics.problem.cost_scale` and rounded, so PyVRP optimises
-    costs off by at most half a unit of the scaled rate; ``reported_cost`` is PyVRP's cost divided
+    costs off by at most half a unit of the scaled rate (fewer digits, with a note, where the scaled
+    costs could overflow); ``reported_cost`` is PyVRP's cost divided
     back by the scale. PyVRP's penalty bounds are raised by the same factor (:func:`solve_params`).
     Stops at ``time_limit`` seconds, or after ``no_improvement`` iterations
     without improvement when set. An infeasible best solution is returned as it is, with a note.
     """
     t0 = time.perf_counter()
-    scale = cost_scale(problem)
+    notes: list[str] = []
+    scale = cost_scale(problem, notes=notes)
     data = problem_data(problem, scale)
     result = pyvrp.solve(data, _stop(settings), seed=settings.seed, collect_stats=False, display=False,
                          params=solve_params(data))
     best = result.best
     routes = [Route(r.vehicle_type(), [problem.n_depots + a.idx for a in r if a.is_client()], start=r.start_time())
               for r in best.routes()]
-    notes = []
     if not best.is_feasible():
         notes.append(f"PyVRP's best solution is infeasible: time warp {best.time_warp()}, excess load "
                      f"{best.excess_load()}, {best.num_missing_clients()} clients missing")

@@ -20,7 +20,7 @@ from workbench.inventory.cube import Cube
 from workbench.inventory.window import hold_out, location_column, window_cube
 from workbench.logistics.check import Evaluation, evaluate
 from workbench.logistics.deliveries import channel_demand, site_drops, split_by_share, volumes
-from workbench.logistics.frequency import StoreSeries, Tradeoff, tradeoff
+from workbench.logistics.frequency import StoreSeries, Tradeoff, sensitivity, tradeoff
 from workbench.logistics.geography import Network, build_problem, network_of
 from workbench.logistics.problem import RoutingProblem
 from workbench.logistics.solvers import SolveSettings, solve
@@ -37,6 +37,7 @@ class DayRoutes:
     problem: RoutingProblem
     solutions: dict[str, Evaluation]  # solver -> its checked solution
     seconds: dict[str, float]
+    notes: list[str]
 
     def comparison(self) -> pl.DataFrame:
         """Per solver: cost, distance, vehicles, time, feasibility and the gap to the cheapest."""
@@ -51,10 +52,12 @@ class DayRoutes:
 class LogisticsStudy:
     network: Network
     model: str
+    stores: StoreSeries  # the store channel's hold-out per item and store
     tradeoff: Tradeoff
     day: DayRoutes
     solver: str  # the study's solver (logistics.routing.solver)
     sweep_comparison: pl.DataFrame  # per solver: the best frequency's delivery days, summed
+    sensitivity: pl.DataFrame  # per holding-cost multiplier and interval: the total, and the best interval
     notes: list[str]
 
     @property
@@ -92,21 +95,39 @@ def run_logistics_study(panel: DemandPanel, forecasts: pl.DataFrame, model: str,
         raise ValueError(f"logistics.channels: expected exactly one channel delivered to stores and a network with "
                          f"stores; found channels {store_channels} and {stores.height} stores")
     rows = (w.econ.get_column(column) == store_channels[0]).to_numpy()
-    item_ids, units = channel_demand(panel, column, store_channels[0], dates)
-    order = w.econ.filter(pl.Series(rows)).get_column("item_id").to_list()
-    if order != list(item_ids):
-        raise ValueError("logistics: the hold-out's store rows and the channel's demand list different items")
-    volume, weight = volumes(panel.static, item_ids, cfg.weight_per_litre)
-    parts = split_by_share(units, stores.get_column("share").to_numpy(), cfg.seed)
-    sub = Cube(mean=cube.mean[rows], values=cube.values[rows], levels=cube.levels)
-    store_series = StoreSeries.split(np.asarray(item_ids), units, parts, sub, w.econ.filter(pl.Series(rows)), stores,
-                                     volume, weight, dates, cfg.frequency.samples, cfg.seed)
+    store_econ = w.econ.filter(pl.Series(rows))
+    items = np.asarray(store_econ.get_column("item_id").to_list())
     fq = cfg.frequency
+    before = panel.dates.filter(panel.dates < dates[0])
+    warm_dates = before.tail(max(fq.days) + fq.lead_days).to_list()
+    units = store_units(panel, column, store_channels[0], items, dates)
+    warm = store_units(panel, column, store_channels[0], items, warm_dates)
+    shares = stores.get_column("share").to_numpy()
+    volume, weight = volumes(panel.static, items, cfg.weight_per_litre)
+    store_series = StoreSeries.split(
+        items, split_by_share(units, shares, cfg.seed), split_by_share(warm, shares, cfg.seed + 2),
+        Cube(mean=cube.mean[rows], values=cube.values[rows], levels=cube.levels), store_econ, stores, volume, weight,
+        dates, fq.samples, inv.error_correlation, cfg.seed)
     route_day = lambda p: solve_checked(p, cfg.routing.solver, fq.time_limit, fq.no_improvement, cfg.routing.seed)  # noqa: E731
-    sweep = tradeoff(network, store_series, cfg, inv.error_correlation, inv.shortage == "backorder", route_day)
+    backorders = inv.shortage == "backorder"
+    sweep = tradeoff(network, store_series, cfg, backorders, route_day)
+    dearer = sensitivity(network, store_series, sweep, cfg, backorders, fq.holding_multipliers)
     day = busiest_day(panel, network, cfg, sweep, store_series, column, dates)
-    return LogisticsStudy(network, model, sweep, day, cfg.routing.solver,
-                          compare_on_sweep(sweep, cfg), notes)
+    return LogisticsStudy(network, model, store_series, sweep, day, cfg.routing.solver,
+                          compare_on_sweep(sweep, cfg), dearer, [*notes, *sweep.notes, *day.notes])
+
+
+def store_units(panel: DemandPanel, column: str, channel: str, items: np.ndarray, dates: list) -> np.ndarray:
+    """The channel's actual units on ``dates``, (items, days), rows in the order of ``items`` (the
+    series the hold-out forecasts cover); an item the channel has no row for sold nothing."""
+    if not dates:
+        return np.zeros((items.size, 0))
+    ids, units = channel_demand(panel, column, channel, dates)
+    at = {item: k for k, item in enumerate(ids)}
+    out = np.zeros((items.size, len(dates)), dtype=units.dtype)
+    found = np.array([item in at for item in items], dtype=bool)
+    out[found] = units[[at[item] for item in items[found]]]
+    return out
 
 
 def busiest_day(panel: DemandPanel, network: Network, cfg, sweep: Tradeoff, stores: StoreSeries, column: str,
@@ -133,12 +154,13 @@ def busiest_day(panel: DemandPanel, network: Network, cfg, sweep: Tradeoff, stor
     date = by_day["date"][0]
     day = (drops.filter(pl.col("date") == date).group_by("site_id", "kind")
            .agg(pl.col("units", "volume_l", "weight_kg").sum()).sort("kind", "site_id"))
-    problem = build_problem(network, day.select("site_id", "volume_l", "weight_kg"))
+    said: list[str] = []
+    problem = build_problem(network, day.select("site_id", "volume_l", "weight_kg"), day=date, notes=said)
     rc = cfg.routing
     solutions, seconds = {}, {}
     for name in dict.fromkeys([rc.solver, *rc.compare]):
         solutions[name], seconds[name] = solve_checked(problem, name, rc.time_limit, rc.no_improvement, rc.seed)
-    return DayRoutes(date, day, problem, solutions, seconds)
+    return DayRoutes(date, day, problem, solutions, seconds, said)
 
 
 def compare_on_sweep(sweep: Tradeoff, cfg) -> pl.DataFrame:
@@ -158,4 +180,5 @@ def compare_on_sweep(sweep: Tradeoff, cfg) -> pl.DataFrame:
                      "routes": int(sum(e.vehicles for e, _ in got)), "seconds": float(sum(s for _, s in got)),
                      "feasible": all(e.feasible for e, _ in got)})
     table = pl.DataFrame(rows)
-    return table.with_columns((pl.col("cost") / pl.col("cost").min() - 1.0).alias("gap_to_best"))
+    best = table.filter(pl.col("feasible"))["cost"].min()
+    return table.with_columns(((pl.col("cost") / best - 1.0) if best else pl.lit(None)).alias("gap_to_best"))
