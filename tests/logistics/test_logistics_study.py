@@ -147,3 +147,16 @@ def test_a_small_stores_level_is_the_quantile_of_its_thinned_demand_over_the_cov
         np.testing.assert_allclose(S, exact, atol=1.0)
     # summing the days' own quantiles would have asked the small store for 28 units over 14 days
     assert series.order_up_to(14, np.array([0.95, 0.95]))[0, 0] <= 13
+
+
+def test_a_network_of_ones_own_is_routed(tiny_panel, quick):
+    from pathlib import Path
+
+    path = Path(__file__).parent / "data" / "sites.csv"
+    inv = quick.section("inventory")
+    lg = quick.section("logistics", *SMALL, f"logistics.sites.path={path}")
+    s = run_logistics_study(tiny_panel, oracle(tiny_panel), "oracle", QS, inv, lg)
+    assert s.routes.feasible, s.routes.violations
+    assert set(s.tradeoff.per_store["site_id"]) == {"S1", "S2"}
+    assert set(s.routes.stops["site"]) <= {"S1", "S2", "Z1", "Z2"} and s.routes.vehicles >= 1
+    assert any("sites.csv" in note for note in s.notes)  # what the file left to defaults is said
