@@ -16,7 +16,8 @@ from workbench.logistics.study import STORE, run_logistics_study
 QS = [0.05, 0.25, 0.5, 0.75, 0.9, 0.95]
 SMALL = ("logistics.network.stores=5", "logistics.network.zones=4", "logistics.frequency.days=[1,3,7]",
          "logistics.routing.time_limit=1", "logistics.routing.no_improvement=200",
-         "logistics.frequency.time_limit=0.5", "logistics.frequency.no_improvement=100")
+         "logistics.frequency.time_limit=0.5", "logistics.frequency.no_improvement=100",
+         "logistics.frequency.holding_multipliers=[1,1000]")
 
 
 def oracle(panel, horizon=28, spread=0.3):
@@ -75,15 +76,12 @@ def test_route_costs_are_allocated_to_stores_in_full(study):
 
 
 def test_holding_multiplier_one_is_the_sweep_and_dear_stock_shortens_the_interval(study):
-    from workbench.logistics.frequency import sensitivity
-
     s, lg = study
     sens = s.sensitivity.filter(pl.col("holding_multiplier") == 1.0).sort("days")
     np.testing.assert_allclose(sens["total_cost"], s.tradeoff.network.sort("days")["total_cost"], rtol=1e-9)
-    assert set(s.sensitivity["holding_multiplier"]) == set(lg.frequency.holding_multipliers)
+    assert set(s.sensitivity["holding_multiplier"]) == set(lg.frequency.holding_multipliers) == {1.0, 1000.0}
     # stock a thousand times dearer: deliver every day
-    out = sensitivity(s.network, s.stores, s.tradeoff, lg, False, [1.0, 1000.0])
-    best = dict(out.filter(pl.col("best")).select("holding_multiplier", "days").iter_rows())
+    best = dict(s.sensitivity.filter(pl.col("best")).select("holding_multiplier", "days").iter_rows())
     assert best[1000.0] == 1 <= best[1.0]
 
 

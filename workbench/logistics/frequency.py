@@ -171,6 +171,9 @@ class Frequency:
     routes: pl.DataFrame  # per delivery day: date, stores, routes, distance_km, cost, seconds, feasible
     store_transport: np.ndarray  # (k,) transport cost allocated to each store
     problems: list[RoutingProblem]  # each delivery day's routing problem, in date order
+    # the store rows at each holding-cost multiplier (logistics.frequency.holding_multipliers; 1.0 is ``result``),
+    # with levels set for that holding cost
+    dearer: dict[float, SimResult]
 
 
 def simulate_stores(stores: StoreSeries, every: int, service: str, lead_days: int, groups: np.ndarray,
@@ -230,7 +233,19 @@ def price_frequency(network: Network, stores: StoreSeries, every: int, cfg, back
     ``notes`` receives what the routing problems had to change (a drop split over several stops)."""
     fq = cfg.frequency
     groups = delivery_groups(network, stores.stores, every)
-    result, arrivals = simulate_stores(stores, every, fq.service, fq.lead_days, groups, backorders)
+    cover = every + int(fq.lead_days) - 1
+    sums = stores.cover_sums(cover)  # the costly part of the levels: once for every holding cost below
+    wanted = [float(m) for m in fq.holding_multipliers]
+    dearer: dict[float, SimResult] = {}
+    for m in dict.fromkeys([1.0, *wanted]):
+        dear = stores if m == 1.0 else dataclasses.replace(stores, holding=stores.holding * m)
+        levels = dear.order_up_to(cover, dear.service(fq.service, every), sums)
+        got, delivered = simulate_stores(dear, every, fq.service, fq.lead_days, groups, backorders, levels)
+        if m == 1.0:
+            result, arrivals = got, delivered
+        if m in wanted:
+            dearer[m] = got
+    del sums
     k = stores.n_stores
     site_ids = stores.stores.get_column("site_id").to_list()
     volume = np.zeros((k, arrivals.shape[1]))
@@ -253,7 +268,7 @@ def price_frequency(network: Network, stores: StoreSeries, every: int, cfg, back
     routes = pl.DataFrame(rows, schema={"date": pl.Date, "stores": pl.Int64, "routes": pl.Int64,
                                         "distance_km": pl.Float64, "cost": pl.Float64, "seconds": pl.Float64,
                                         "feasible": pl.Boolean})
-    return Frequency(every, result, arrivals, routes, np.array([transport[s] for s in site_ids]), problems)
+    return Frequency(every, result, arrivals, routes, np.array([transport[s] for s in site_ids]), problems, dearer)
 
 
 @dataclass
@@ -300,30 +315,23 @@ def tradeoff(network: Network, stores: StoreSeries, cfg, backorders: bool, route
                     [f"Delivering every {f} day(s), {note}" for f, said in notes.items() for note in said])
 
 
-def sensitivity(network: Network, stores: StoreSeries, sweep: Tradeoff, cfg, backorders: bool,
-                multipliers: list[float]) -> pl.DataFrame:
+def sensitivity(sweep: Tradeoff) -> pl.DataFrame:
     """The network's total at each interval with the holding cost ``m`` times the data's, and the best
-    interval at each ``m``.
+    interval at each ``m`` (``logistics.frequency.holding_multipliers``).
 
-    The stock is simulated again with levels set for the dearer stock (with
+    The stock is each interval's simulation with levels set for the dearer stock (with
     ``logistics.frequency.service=target`` they do not depend on it, and this only re-prices); the
     transport is the sweep's: the same stores on the same days, whose loads change a little with
     the levels."""
-    fq = cfg.frequency
     rows = []
     for f, run in sweep.runs.items():
-        groups = delivery_groups(network, stores.stores, f)
-        cover = f + int(fq.lead_days) - 1
-        sums = stores.cover_sums(cover)
         transport = float(run.routes["cost"].sum())
-        for m in multipliers:
-            dear = dataclasses.replace(stores, holding=stores.holding * float(m))
-            levels = dear.order_up_to(cover, dear.service(fq.service, f), sums)
-            result, _ = simulate_stores(dear, f, fq.service, fq.lead_days, groups, backorders, levels)
+        feasible = bool(run.routes["feasible"].all()) if run.routes.height else True
+        for m, result in run.dearer.items():
             stock = float((result.holding_cost + result.shortage_cost).sum())
-            rows.append({"days": f, "holding_multiplier": float(m), "stock_cost": stock, "transport_cost": transport,
+            rows.append({"days": f, "holding_multiplier": m, "stock_cost": stock, "transport_cost": transport,
                          "fill_rate": result.summary()["fill_rate"], "total_cost": stock + transport,
-                         "all_feasible": bool(run.routes["feasible"].all()) if run.routes.height else True})
+                         "all_feasible": feasible})
     out = pl.DataFrame(rows)
     cheapest = pl.col("total_cost").filter(pl.col("all_feasible")).min().over("holding_multiplier")
     return out.with_columns((pl.col("total_cost") == cheapest).alias("best")).sort("holding_multiplier", "days")

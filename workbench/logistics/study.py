@@ -111,7 +111,7 @@ def run_logistics_study(panel: DemandPanel, forecasts: pl.DataFrame, model: str,
     route_day = lambda p: solve_checked(p, cfg.routing.solver, fq.time_limit, fq.no_improvement, cfg.routing.seed)  # noqa: E731
     backorders = inv.shortage == "backorder"
     sweep = tradeoff(network, store_series, cfg, backorders, route_day)
-    dearer = sensitivity(network, store_series, sweep, cfg, backorders, fq.holding_multipliers)
+    dearer = sensitivity(sweep)
     day = busiest_day(panel, network, cfg, sweep, store_series, column, dates)
     return LogisticsStudy(network, model, store_series, sweep, day, cfg.routing.solver,
                           compare_on_sweep(sweep, cfg), dearer, [*notes, *sweep.notes, *day.notes])
