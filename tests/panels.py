@@ -146,3 +146,17 @@ def closed_on_sundays(panel: DemandPanel, demand: float = 0.0) -> DemandPanel:
     df = panel.demand.with_columns(sunday.cast(pl.Float64).alias("closed")).with_columns(
         pl.when(sunday).then(demand).otherwise(pl.col(c)).alias(c) for c in ("demand", "purchases"))
     return replace(panel, demand=df, known_future=(*panel.known_future, "closed"))
+
+
+def perfect_forecasts(panel, horizon, quantiles, spread=0.2, model="oracle"):
+    """Forecasts that know the last ``horizon`` days' demand, with a symmetric quantile spread."""
+    from scipy.stats import norm
+
+    from workbench.forecast.series import quantile_column
+
+    cutoff = panel.dates[-horizon - 1]
+    actual = panel.demand.filter(pl.col("date") > cutoff)
+    return actual.select(*panel.keys, "date").with_columns(
+        pl.lit(model).alias("model"), pl.lit(cutoff).alias("cutoff"), actual["demand"].alias("mean"),
+        *[(actual["demand"] * (1 + spread * norm.ppf(q))).clip(lower_bound=0).alias(quantile_column(q)) for q in quantiles],
+    )

@@ -1,7 +1,7 @@
 import numpy as np
 import polars as pl
 import pytest
-from panels import write_walmart
+from panels import perfect_forecasts, write_walmart
 
 from workbench.config import compose, section
 from workbench.data import load_data
@@ -17,18 +17,6 @@ from workbench.inventory import (
 )
 from workbench.inventory.lp import SHADOW_SCHEMA, PlanSolverFailed
 from workbench.inventory.tradeoff import cost_at
-
-
-def _perfect_forecasts(panel, horizon, quantiles, spread=0.2):
-    """Forecasts that know the hold-out demand, with a symmetric quantile spread."""
-    from scipy.stats import norm
-
-    cutoff = panel.dates[-horizon - 1]
-    actual = panel.demand.filter(pl.col("date") > cutoff)
-    return actual.select(*panel.keys, "date").with_columns(
-        pl.lit("oracle").alias("model"), pl.lit(cutoff).alias("cutoff"), actual["demand"].alias("mean"),
-        *[(actual["demand"] * (1 + spread * norm.ppf(q))).clip(lower_bound=0).alias(quantile_column(q)) for q in quantiles],
-    )
 
 
 def test_weekly_panel_without_costs_gets_defaults_in_periods(tmp_path):
@@ -48,7 +36,7 @@ def test_a_better_forecast_is_worth_money(tiny_panel):
     from dataclasses import replace
 
     oracle_panel = replace(tiny_panel, demand=tiny_panel.demand.drop("demand").join(truth, on=["item_id", "channel", "date"]))
-    good = _perfect_forecasts(oracle_panel, 60, qs, spread=0.1)
+    good = perfect_forecasts(oracle_panel, 60, qs, spread=0.1)
     bad = good.with_columns(pl.lit("biased").alias("model"),
                             *[(pl.col(c) * 0.3) for c in ["mean", *[quantile_column(q) for q in qs]]])
     study = run_inventory_study(tiny_panel, pl.concat([bad, good]), ["biased", "oracle"], qs, inv)
@@ -111,7 +99,7 @@ def test_cost_at_equal_service_interpolates_each_curve():
 def test_unknown_location_is_named(tiny_panel):
     qs = [0.05, 0.5, 0.9, 0.95]
     inv = section(compose(["experiment=quick", "inventory.lp.location=region"]), "inventory")
-    good = _perfect_forecasts(tiny_panel, 20, qs)
+    good = perfect_forecasts(tiny_panel, 20, qs)
     with pytest.raises(ValueError, match="inventory.lp.location='region' is neither a key nor a static column"):
         run_inventory_study(tiny_panel, good, ["oracle"], qs, inv)
 
@@ -132,7 +120,7 @@ def test_inventory_settings_are_checked_before_anything_runs():
 
 def test_backorder_mode_runs_and_prices_waiting(tiny_panel):
     qs = [0.05, 0.5, 0.9, 0.95]
-    good = _perfect_forecasts(tiny_panel, 20, qs)
+    good = perfect_forecasts(tiny_panel, 20, qs)
     lost = section(compose(["experiment=quick", "inventory.lp.scenarios=0", "inventory.lp.mip=false"]), "inventory")
     back = section(compose(["experiment=quick", "inventory.shortage=backorder", "inventory.backorder_days=14",
                             "inventory.lp.scenarios=0", "inventory.lp.mip=false"]), "inventory")
@@ -149,7 +137,7 @@ def test_a_plan_that_cannot_be_made_leaves_the_rest_of_the_study(tiny_panel):
     qs = [0.05, 0.5, 0.9, 0.95]
     inv = section(compose(["experiment=quick", "inventory.lp.min_service=1.0", "inventory.lp.scenarios=4"]), "inventory")
     cols = ["mean", *[quantile_column(q) for q in qs]]
-    huge = _perfect_forecasts(tiny_panel, 20, qs).with_columns(pl.col(c) * 50 + 100 for c in cols)
+    huge = perfect_forecasts(tiny_panel, 20, qs).with_columns(pl.col(c) * 50 + 100 for c in cols)
     study = run_inventory_study(tiny_panel, huge, ["oracle"], qs, inv)
     assert study.plans == {}
     # the open-loop plans fail, and so does every re-planned plan at its first review
@@ -167,7 +155,7 @@ def test_only_the_plans_own_errors_are_caught(tiny_panel, monkeypatch):
 
     qs = [0.05, 0.5, 0.9, 0.95]
     inv = section(compose(["experiment=quick", "inventory.lp.scenarios=0", "inventory.lp.mip=false"]), "inventory")
-    good = _perfect_forecasts(tiny_panel, 20, qs)
+    good = perfect_forecasts(tiny_panel, 20, qs)
 
     def broken(*args, **kwargs):
         raise PlanSolverFailed("the replenishment plan ended 'user_limit' with HIGHS and has no usable solution")

@@ -6,8 +6,8 @@ from dataclasses import replace
 import numpy as np
 import polars as pl
 import pytest
+from panels import perfect_forecasts
 
-from workbench.forecast.series import quantile_column
 from workbench.inventory.simulate import OrderUpToPolicy
 from workbench.logistics.frequency import delivery_groups
 from workbench.logistics.geography import network_of
@@ -20,15 +20,9 @@ SMALL = ("logistics.network.stores=5", "logistics.network.zones=4", "logistics.f
          "logistics.frequency.holding_multipliers=[1,1000]")
 
 
-def oracle(panel, horizon=28, spread=0.3):
-    """Forecasts that know the hold-out demand, with a symmetric quantile spread."""
-    from scipy.stats import norm
-
-    cutoff = panel.dates[-horizon - 1]
-    actual = panel.demand.filter(pl.col("date") > cutoff)
-    return actual.select(*panel.keys, "date").with_columns(
-        pl.lit("oracle").alias("model"), pl.lit(cutoff).alias("cutoff"), actual["demand"].alias("mean"),
-        *[(actual["demand"] * (1 + spread * norm.ppf(q))).clip(lower_bound=0).alias(quantile_column(q)) for q in QS])
+def oracle(panel):
+    """Forecasts that know the 28-day hold-out's demand, with a wide quantile spread."""
+    return perfect_forecasts(panel, 28, QS, spread=0.3)
 
 
 @pytest.fixture(scope="module")
