@@ -1,4 +1,7 @@
-"""``python -m workbench.run [overrides]``: run an experiment (see :mod:`workbench.runner`)."""
+"""``python -m workbench.run [overrides]``: run an experiment (see :mod:`workbench.runner`).
+
+With ``-m`` it runs a sweep, its points in parallel (:mod:`workbench.multirun`); the command exits
+with the worst exit code of the points (their records say which failed and why)."""
 
 import sys
 

@@ -14,6 +14,8 @@ self-contained HTML page, gathers the stages' headline numbers into
 - Ctrl-C (SIGINT) or SIGTERM stops the run at once: the kernel and the worker
   processes it started are ended, ``run.json`` and the index say ``interrupted`` and
   in which notebook, one line is printed, and the exit code is 130 or 143.
+- In a ``-m`` sweep each point is such a run, recorded in the sweep folder whatever stops it, and
+  compared with the others on ``reports/sweeps/<sweep-id>.html`` (:mod:`workbench.multirun`).
 
 How a notebook is executed so that a signal stops it is :mod:`workbench.execution`;
 each kernel's own stderr (connection notices, library banners) goes to ``kernel.log``.
@@ -151,8 +153,9 @@ def prepare(plain: dict[str, Any]):
     return panel
 
 
-def execute(cfg: DictConfig, overrides: list[str] | None = None) -> int:
-    """Run every notebook of the experiment; return the exit code (0: all succeeded)."""
+def execute(cfg: DictConfig, overrides: list[str] | None = None, sweep: dict[str, Any] | None = None) -> int:
+    """Run every notebook of the experiment; return the exit code (0: all succeeded). ``sweep``: the
+    identity of a ``-m`` sweep's point (:meth:`workbench.multirun.SweepPoint.identity`), kept in ``run.json``."""
     logging.getLogger("papermill").setLevel(logging.WARNING)
     plain = to_plain(cfg)
     exp: ExperimentConfig = section(plain, "experiment")
@@ -178,6 +181,7 @@ def execute(cfg: DictConfig, overrides: list[str] | None = None) -> int:
         "started": datetime.now().isoformat(timespec="seconds"),
         "data": _data_source(data),
         "overrides": list(overrides or []),
+        **({"sweep": sweep} if sweep else {}),
         "notebooks": [{"name": nb, "status": "pending"} for nb in exp.notebooks],
         "metrics": {},
         "seconds": 0.0,
@@ -216,35 +220,61 @@ def _data_source(data: DataConfig) -> str:
 EXIT_CODES: list[int] = []
 
 
-def _fail(message: str, code: int) -> None:
-    print(f"error: {message}", file=sys.stderr, flush=True)
+def _attempt(cfg: DictConfig, overrides: list[str], sweep: dict[str, Any] | None = None) -> tuple[int, str | None]:
+    """Run once, stopping at the first signal; return the exit code and the one line to print when
+    the run stopped early (bad input, a signal) instead of exiting, so that a sweep's point can record it."""
+    from workbench.checks import SettingError
+    from workbench.data import PanelError
+
+    with stop_on_signals():
+        try:
+            return execute(cfg, overrides, sweep), None
+        except Interrupted as stop:
+            return stop.exit_code, (f"interrupted by {stop.name}: the kernel and its workers were stopped; the run"
+                                    " is marked interrupted")
+        except (SettingError, PanelError, OmegaConfBaseException, FileNotFoundError) as err:
+            return EXIT_BAD_INPUT, f"error: {err}"
+        except (KeyError, ValueError) as err:  # a registry's unknown name, a stage's own check
+            if os.environ.get("WORKBENCH_TRACEBACK"):
+                raise
+            return EXIT_BAD_INPUT, f"error: {err.args[0] if isinstance(err, KeyError) and err.args else err}"
+
+
+def _run_point(cfg: DictConfig, point) -> int:
+    """One point of a -m sweep: recorded in the sweep folder as it starts and ends, whatever stops
+    it, and its exit code returned rather than exited with (the other points go on)."""
+    from hydra.core.hydra_config import HydraConfig
+
+    skipped = point.begin(cfg, OmegaConf.select(HydraConfig.get().launcher, "n_jobs", default=None))
+    if skipped is not None:
+        return skipped
+    try:
+        code, message = _attempt(cfg, point.overrides, point.identity())
+    except BaseException as err:  # the runner itself broke: the point must not stay "running"
+        point.finish(EXIT_FAILED, f"runner stopped: {type(err).__name__}: {err}")
+        raise
+    if message:
+        sys.stderr.write(f"[point {point.number}] {message}\n")  # one write: points print in parallel
+        sys.stderr.flush()
     EXIT_CODES.append(code)
-    sys.exit(code)
+    point.finish(code, message.removeprefix("error: ") if message else None)
+    return code
 
 
 @hydra.main(config_path=str(CONF_DIR), config_name="config", version_base="1.3")
 def main(cfg: DictConfig) -> int:
     from hydra.core.hydra_config import HydraConfig
 
-    from workbench.checks import SettingError
-    from workbench.data import PanelError
+    from workbench.multirun import SweepPoint
 
     hydra_cfg = HydraConfig.get()
-    with stop_on_signals():
-        try:
-            code = execute(cfg, list(hydra_cfg.overrides.task))
-        except Interrupted as stop:
-            print(f"interrupted by {stop.name}: the kernel and its workers were stopped; the run is marked"
-                  " interrupted", file=sys.stderr, flush=True)
-            EXIT_CODES.append(stop.exit_code)
-            sys.exit(stop.exit_code)
-        except (SettingError, PanelError, OmegaConfBaseException, FileNotFoundError) as err:
-            _fail(str(err), EXIT_BAD_INPUT)
-        except (KeyError, ValueError) as err:  # a registry's unknown name, a stage's own check
-            if os.environ.get("WORKBENCH_TRACEBACK"):
-                raise
-            _fail(err.args[0] if isinstance(err, KeyError) and err.args else str(err), EXIT_BAD_INPUT)
+    point = SweepPoint.of(hydra_cfg, cfg)  # None outside a -m sweep
+    if point is not None:
+        return _run_point(cfg, point)
+    code, message = _attempt(cfg, list(hydra_cfg.overrides.task))
+    if message:
+        print(message, file=sys.stderr, flush=True)
     EXIT_CODES.append(code)
-    if code and hydra_cfg.mode.name == "RUN":
+    if code:
         sys.exit(code)
     return code
