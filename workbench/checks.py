@@ -217,11 +217,36 @@ def check_risk(risk, inv: InventoryConfig, exp: ExperimentConfig) -> None:
 
 
 def check_experiment(exp: ExperimentConfig) -> None:
-    """Every notebook of the experiment exists."""
+    """Every notebook of the experiment exists, and the engine can be used."""
     for nb in exp.notebooks:
         path = Path(exp.notebooks_dir) / f"{nb}.ipynb"
         if not path.exists():
             raise SettingError(f"experiment.notebooks: {path} does not exist")
+    check_engine(exp)
+
+
+def check_engine(exp: ExperimentConfig) -> None:
+    """The Ray settings: a local instance's size, an address of a form Ray takes, no size for a
+    cluster (Ray refuses one), and Ray installed where the run uses it. Whether an address can be
+    joined is known only by joining: the runner does, once, before the first notebook."""
+    import importlib.util
+    import re
+
+    ray = exp.ray
+    if ray.num_cpus is not None:
+        _at_least(ray.num_cpus, 1, "experiment.ray.num_cpus")
+    if ray.address is not None and not re.fullmatch(r"auto|(ray://)?[^\s/]+:\d+", ray.address):
+        raise SettingError(f"experiment.ray.address={ray.address!r}; expected null (a local instance), auto (the"
+                           " cluster on this machine), host:6379 or ray://host:10001")
+    if exp.engine != "ray":
+        return
+    if ray.address is not None and ray.num_cpus is not None:
+        raise SettingError(f"experiment.ray.num_cpus={ray.num_cpus} sizes a local instance, but"
+                           f" experiment.ray.address={ray.address!r} joins a cluster, whose size is its own;"
+                           " expected experiment.ray.num_cpus=null")
+    if importlib.util.find_spec("ray") is None:
+        raise SettingError("experiment.engine=ray, but Ray is not installed here; expected `pip install"
+                           " 'ray>=2.50,<3'` (see requirements.lock) or experiment.engine=local")
 
 
 def check_against_data(plain: dict[str, Any], panel) -> None:

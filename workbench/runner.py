@@ -28,6 +28,8 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -37,6 +39,7 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from workbench.config import CONF_DIR, DataConfig, ExperimentConfig, section, to_plain
+from workbench.engine import engine_session, start_message
 from workbench.execution import Interrupted, execute_notebook, stop_on_signals
 from workbench.progress import PROGRESS_ENV, ProgressEcho
 from workbench.report.html import render_html, strip_widgets
@@ -189,7 +192,8 @@ def execute(cfg: DictConfig, overrides: list[str] | None = None, sweep: dict[str
     record.save()
     print(f"run folder: {run_dir}", flush=True)
     try:
-        failed = _run_notebooks(record, exp, plain)
+        with _engine(exp, run_dir):
+            failed = _run_notebooks(record, exp, plain)
     except Interrupted as stop:
         running = next((n["name"] for n in record.info["notebooks"] if n["status"] == "interrupted"), None)
         for entry in record.info["notebooks"]:
@@ -208,6 +212,18 @@ def execute(cfg: DictConfig, overrides: list[str] | None = None, sweep: dict[str
           else f"ok: {total} notebooks in {_duration(seconds)}", flush=True)
     print(f"reports: {run_dir}\nindex:   {(reports / 'index.html').resolve()}", flush=True)
     return EXIT_FAILED if failed else 0
+
+
+@contextmanager
+def _engine(exp: ExperimentConfig, run_dir: Path) -> Iterator[None]:
+    """The run's engine around its notebooks (:mod:`workbench.engine`): with ``experiment.engine=ray``
+    a local Ray instance is started (or the cluster joined) before the first and stopped (left)
+    after the last, also when the run fails or is interrupted; Ray's chatter goes to kernel.log."""
+    t0 = time.perf_counter()
+    with engine_session(exp, run_dir / "kernel.log") as address:
+        if address is not None:
+            print(start_message(exp, address, time.perf_counter() - t0), flush=True)
+        yield
 
 
 def _data_source(data: DataConfig) -> str:

@@ -1,7 +1,8 @@
 """Local statistical models: one statsforecast model per series, through Darts, fitted in parallel.
 
 Each entry is a factory of a Darts ``StatsForecastModel`` with quantiles that :class:`LocalDarts`
-fits per series with joblib. The intermittent-demand models (Croston, TSB) are fitted over all
+fits per series through :func:`workbench.engine.parallel_map` (joblib on this machine, or Ray
+with ``experiment.engine=ray``). The intermittent-demand models (Croston, TSB) are fitted over all
 series at once by :class:`~workbench.forecast.intermittent.Intermittent`, with quantiles from
 their own occurrence and size distributions.
 """
@@ -10,16 +11,17 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from functools import partial
 
 import numpy as np
-from joblib import Parallel, delayed
 
+from workbench.engine import parallel_map
 from workbench.forecast.base import Forecaster, quiet, register
 from workbench.forecast.intermittent import Intermittent
 from workbench.forecast.series import SeriesSet
 
 
-def _fit_predict_local(factory, series, horizon: int, n_q: int) -> tuple[np.ndarray, str | None]:
+def _fit_predict_local(factory, series, *, horizon: int, n_q: int) -> tuple[np.ndarray, str | None]:
     """Fit one series; a series the model cannot fit (too short, singular) gets its
     last value as a flat forecast, and the reason goes back to the caller, which counts it."""
     quiet()
@@ -35,7 +37,7 @@ def _fit_predict_local(factory, series, horizon: int, n_q: int) -> tuple[np.ndar
 
 
 class LocalDarts(Forecaster):
-    """One Darts model per series, fitted in parallel (joblib), with quantiles.
+    """One Darts model per series, fitted in parallel on the run's engine, with quantiles.
 
     ``factory(horizon)`` builds an unfitted model. After each :meth:`forecast`, ``notes``
     says how many series fell back to a flat last-value forecast, and why.
@@ -55,8 +57,8 @@ class LocalDarts(Forecaster):
 
     def forecast(self, data: SeriesSet, horizon: int) -> np.ndarray:
         n_q = len(self.quantiles)
-        jobs = (delayed(_fit_predict_local)(self.factory, s, horizon, n_q) for s in data.target)
-        out = Parallel(n_jobs=self.cfg.n_jobs, batch_size=16)(jobs)
+        fit = partial(_fit_predict_local, self.factory, horizon=horizon, n_q=n_q)
+        out = parallel_map(fit, data.target, n_jobs=self.cfg.n_jobs, batch_size=16)
         reasons = Counter(reason for _, reason in out if reason)
         self.fallbacks += sum(reasons.values())
         self.notes = [f"{n} of {len(out)} series fell back to their last value: {reason}"
