@@ -39,12 +39,13 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 HORIZON = 28
 MODELS = ["seasonal_naive", "lightgbm"]  # the baseline first: the last drives the warm-up start
-# LightGBM's training rows: the last K windows of every series (K = 365 by default: 11 M rows of
-# 112 features at full size, hours of quantile boosting on two cores).
+# LightGBM's training rows: the last K windows of every series (K = 365 by default: 11.1 M rows
+# of 112 features at full size, 13 times the 854 k rows of K = 28).
 MAX_SAMPLES_PER_TS = 28
 # the days of history before the hold-out origin that the models see (the panel's last
-# TRAIN_DAYS + HORIZON days): Darts holds every series' history as its own TimeSeries, which
-# over all 1,941 days does not fit 24 GB; LightGBM's lags and K windows need 28 + 28 + K days
+# TRAIN_DAYS + HORIZON days; LightGBM's lags and K windows need 28 + 28 + K of them). Darts holds
+# every series' history as its own TimeSeries: over all 1,941 days the forecast stage took 765 s
+# and 16.3 GB at full size, against 573 s and 9.3 GB, for MASE 0.711 against 0.712
 TRAIN_DAYS = 364
 
 
