@@ -14,7 +14,7 @@ UV_VERSION  := 0.13.9
 ARGS   ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help setup lock report quick test lint lab monitor benchmark benchmark-forecast benchmark-threads benchmark-inventory benchmark-games benchmark-anomaly benchmark-risk benchmark-logistics benchmark-learned clean
+.PHONY: help setup lock report quick test lint lab monitor benchmark benchmark-forecast benchmark-threads benchmark-inventory benchmark-games benchmark-anomaly benchmark-risk benchmark-logistics benchmark-learned benchmark-m5 clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -65,6 +65,9 @@ monitor: $(STAMP) ## Score new periods with a run's detectors: make monitor RUN=
 benchmark: $(STAMP) ## Time the generator and the loaders on real and full-size data (prints tables)
 	$(PY) benchmarks/bench_generator.py
 	$(PY) benchmarks/bench_loaders.py
+
+benchmark-m5: $(STAMP) ## The M5 layout at full size (30,490 x 1,941) through load, LightGBM and naive forecasts, policies and simulation
+	$(PY) benchmarks/bench_m5_full.py
 
 benchmark-forecast: $(STAMP) ## The forecasting leaderboard on the real Walmart data, and deep-model epoch times
 	$(PY) benchmarks/bench_forecast_walmart.py

@@ -3,7 +3,7 @@
     python benchmarks/bench_loaders.py [--m5-series N] [--m5-days D] [--walmart PATH]
 
 * the real Walmart Recruiting files (``../shared/data/walmart_recruiting`` by default);
-* an M5-layout folder written at full size (30,490 series x 1,941 days) by the same
+* an M5-layout folder written at full size (30,490 series x 1,941 days, M5's ten stores) by the same
   generator the tests use, then loaded like the real files.
 
 Each load runs in a fresh process so that its peak resident memory is its own.
@@ -35,6 +35,19 @@ print(json.dumps({"series": panel.n_series, "rows": panel.demand.height, "second
 """
 
 
+M5_STORES = ["CA_1", "CA_2", "CA_3", "CA_4", "TX_1", "TX_2", "TX_3", "WI_1", "WI_2", "WI_3"]  # M5's ten stores
+
+
+def write_m5_layout(folder: Path, n_series: int, n_days: int) -> Path:
+    """An M5-layout folder of ``n_series`` series (M5's ten stores, ``n_series / 10`` items each;
+    fewer stores below ten series) and ``n_days`` days, by the generator the tests use."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from panels import write_m5
+
+    stores = M5_STORES[:max(1, min(len(M5_STORES), n_series))]
+    return write_m5(folder, n_items=max(1, n_series // len(stores)), stores=stores, n_days=n_days)
+
+
 def measure(label: str, overrides: list[str]) -> dict:
     out = subprocess.run([sys.executable, "-c", CHILD, *overrides], capture_output=True, text=True, cwd=ROOT)
     if out.returncode:
@@ -53,14 +66,9 @@ def main() -> None:
         rows.append(measure("walmart (real files)", ["data=walmart", f"data.path={args.walmart}"]))
     else:
         print(f"skipping Walmart: {args.walmart} not found")
-    sys.path.insert(0, str(ROOT / "tests"))
-    from panels import write_m5
-
     with tempfile.TemporaryDirectory() as tmp:
-        n_stores = 10
         t = time.perf_counter()
-        write_m5(Path(tmp), n_items=args.m5_series // n_stores, stores=[f"CA_{k}" for k in range(1, n_stores + 1)],
-                 n_days=args.m5_days)
+        write_m5_layout(Path(tmp), args.m5_series, args.m5_days)
         size = sum(f.stat().st_size for f in Path(tmp).iterdir()) / 1e6
         print(f"wrote the M5 layout ({args.m5_series:,} x {args.m5_days:,}, {size:,.0f} MB) in {time.perf_counter() - t:.1f} s")
         rows.append(measure(f"M5 layout {args.m5_series:,} x {args.m5_days:,}", ["data=m5", f"data.path={tmp}"]))

@@ -22,6 +22,7 @@ import polars as pl
 from workbench.data.dates import parse_dates
 from workbench.data.io import require_columns
 from workbench.data.panel import DATE, DemandPanel, PanelError
+from workbench.data.validation import compact
 
 
 def country_holidays(code: str, years: list[int]) -> pl.Series:
@@ -79,6 +80,8 @@ def add_calendar_and_price_features(panel: DemandPanel, cfg) -> DemandPanel:
     df = panel.demand
     keys = list(panel.keys)
     added: list[str] = []
+    # a compact panel (M5's 59 M rows) gets 1-byte flags and a Float32 index, any other Float64 ones
+    flag, ratio = (pl.Int8, pl.Float32) if compact(df) else (pl.Float64, pl.Float64)
     holidays_path = getattr(cfg, "holidays_path", None)
     if holidays_path and cfg.holiday_country:
         raise PanelError(f"data.holidays_path={holidays_path!r} and data.holiday_country={cfg.holiday_country!r}"
@@ -91,16 +94,21 @@ def add_calendar_and_price_features(panel: DemandPanel, cfg) -> DemandPanel:
         panel = panel.with_log(**entry)
         added.append("holiday")
     elif "holiday" not in df.columns and cfg.holiday_country:
-        years = sorted({d.year for d in panel.dates.to_list()})
+        first, last = df.select(pl.col(DATE).min().dt.year().alias("first"), pl.col(DATE).max().dt.year()).row(0)
+        years = list(range(first, last + 1))
         days = country_holidays(str(cfg.holiday_country), years)
-        df = df.with_columns(pl.col(DATE).is_in(days.implode()).cast(pl.Float64).alias("holiday"))
+        df = df.with_columns(pl.col(DATE).is_in(days.implode()).cast(flag).alias("holiday"))
         added.append("holiday")
     if "price" in df.columns:
-        regular = pl.col("price").rolling_max(cfg.regular_price_window, min_samples=1).over(keys, order_by=DATE)
-        df = df.with_columns((pl.col("price") / regular).fill_nan(1.0).fill_null(1.0).alias("price_index"))
+        # the validated panel is sorted by series and date (validate_panel, preprocess), so each
+        # run of equal keys is one series in date order: a quarter of the time of grouping by the
+        # keys and sorting by date (7 s over M5's 59 M rows)
+        series = pl.struct(keys).rle_id()
+        regular = pl.col("price").rolling_max(cfg.regular_price_window, min_samples=1).over(series)
+        df = df.with_columns((pl.col("price") / regular).fill_nan(1.0).fill_null(1.0).cast(ratio).alias("price_index"))
         added.append("price_index")
         if "promo" not in df.columns:
-            df = df.with_columns((pl.col("price_index") <= 1.0 - cfg.promo_threshold).cast(pl.Float64).alias("promo"))
+            df = df.with_columns((pl.col("price_index") <= 1.0 - cfg.promo_threshold).cast(flag).alias("promo"))
             added.append("promo")
     if not added:
         return panel

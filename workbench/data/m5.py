@@ -3,10 +3,17 @@
 ``sales_train_*.csv`` is wide (``id, item_id, dept_id, cat_id, store_id, state_id,
 d_1 .. d_N``); ``calendar.csv`` maps ``d_k`` to dates, weeks (``wm_yr_wk``), events
 and SNAP days per state; ``sell_prices.csv`` gives the price per store, item and
-week. The wide matrix is melted with polars (series-major, with numpy) so
-that the full 30,490 x 1,941 file loads in well under a minute. Price, events and
-the SNAP flag of the store's state are known-future covariates; the M5 hierarchy
-(dept, cat, state) is static per item and store.
+week. Price, events and the SNAP flag of the store's state are known-future
+covariates; the M5 hierarchy (dept, cat, state) is static per item and store.
+
+At full size (30,490 series x 1,941 days: 59 M rows) memory decides, so the panel is
+compact: the keys are Enums (a 1- or 2-byte code per row instead of a string), demand and
+price are Float32, the flags Int8 and dates ``pl.Date``. The files are read with
+explicit types (no inference over 1,941 day columns), and the wide matrix is melted
+series-major in blocks of series with numpy index arithmetic, each covariate a lookup
+(calendar by day, price by series and week, SNAP by state and day), so that the long
+table comes out sorted by series and date without a join, and the wide matrix is
+dropped as soon as it is melted.
 """
 
 from __future__ import annotations
@@ -17,72 +24,68 @@ import numpy as np
 import polars as pl
 
 from workbench.data.dates import parse_dates
-from workbench.data.io import read_csv_text, require_columns, resolve
+from workbench.data.io import csv_header, read_csv_text, require_columns, require_numbers, resolve
 from workbench.data.panel import DemandPanel, PanelError
 
 ID_COLUMNS = ["id", "item_id", "dept_id", "cat_id", "store_id", "state_id"]
 CALENDAR_COLUMNS = ["date", "wm_yr_wk", "d", "event_name_1", "event_name_2", "snap_CA", "snap_TX", "snap_WI"]
+PRICE_COLUMNS = ["store_id", "item_id", "wm_yr_wk", "sell_price"]
+STATES = ["CA", "TX", "WI"]
+# daily unit sales of one item in one store (M5's largest is 763); a file with larger numbers
+# or decimals is read again with a wider type (workbench.data.io.read_csv_text)
+DAY_TYPE = pl.Int16
+BLOCK = 2_048  # series melted at a time: bounds the index arrays to a few MB
 
 
 def load_m5(cfg) -> DemandPanel:
     """The three M5 files of ``data.path`` as an item x store daily panel (see the module docstring)."""
     sales, calendar, prices, files, log = _read(cfg)
-    day_cols = [c for c in sales.columns if c.startswith("d_")]
     if cfg.max_series is not None and cfg.max_series < sales.height:
         log.append({"step": "max_series", "action": "first rows", "series": cfg.max_series,
                     "rows": sales.height - cfg.max_series})
         sales = sales.head(cfg.max_series)
     calendar = _calendar(calendar, files["calendar"])
-    # melt the wide matrix series-major with numpy index arithmetic: every covariate is a
-    # lookup (calendar by day, price by series and week, SNAP by state and day), so the
-    # long table is built once, already sorted by series and date, without a join
     sales = sales.sort(["item_id", "store_id"])
-    days = np.array([int(c[2:]) for c in day_cols], dtype=np.int64)
-    cal_days = calendar["day"].to_numpy()
-    position = np.full(max(int(days.max()), int(cal_days.max())) + 1, -1, dtype=np.int64)
-    position[cal_days] = np.arange(cal_days.size)
-    col_pos = position[days]  # calendar row of each day column
-    if (col_pos < 0).any():
-        first = days[col_pos < 0][0]
-        raise PanelError(f"{files['calendar']}: {(col_pos < 0).sum()} sales days have no row in the calendar (first: d_{first})")
-    ids = sales.select("item_id", "store_id", "state_id")
-    n_series, n_days = sales.height, days.size
-    weeks = np.unique(calendar["wm_yr_wk"].to_numpy())
-    week_of_row = np.searchsorted(weeks, calendar["wm_yr_wk"].to_numpy())
-    price_mat = _price_matrix(prices, ids, weeks)
-    series = np.repeat(np.arange(n_series, dtype=np.int32), n_days)
-    column = np.tile(np.arange(n_days, dtype=np.int32), n_series)
-    if cfg.trim_before_launch:
-        # a series starts at its first priced day (M5 records zero sales before a launch)
-        has_price = ~np.isnan(price_mat[:, week_of_row[col_pos]])  # (series, day columns)
-        launch = np.where(has_price.any(axis=1), has_price.argmax(axis=1), n_days)
-        keep = column >= launch[series]
-        never = int((~has_price.any(axis=1)).sum())
-        log.append({"step": "before_launch", "action": "trimmed", "rows": int((~keep).sum()),
-                    "series_never_priced": never})
-        if never == n_series:
-            raise PanelError(f"{files['prices']}: no (store_id, item_id) of the sales file has a price row")
-        series, column = series[keep], column[keep]
-    row = col_pos[column]
-    long = pl.DataFrame({
-        "item_id": ids["item_id"].gather(series),
-        "store": ids["store_id"].gather(series),
-        "date": calendar["date"].gather(row),
-        "demand": sales.select(day_cols).to_numpy()[series, column].astype(np.float64),
-        "price": price_mat[series, week_of_row[row]],
-        "event": calendar["event"].to_numpy()[row],
-        "snap": _snap(calendar, ids["state_id"], series, row),
-    }).with_columns(pl.col("price").fill_nan(None))
-    static = sales.select(
-        "item_id",
-        pl.col("store_id").alias("store"),
+    day_cols, cal_row = _day_columns(sales, calendar, files["calendar"])
+    series = sales.select(
+        pl.col("item_id").cast(_enum(sales["item_id"])),
+        pl.col("store_id").cast(_enum(sales["store_id"])).alias("store"),
         pl.col("dept_id").alias("dept"),
         pl.col("cat_id").alias("category"),
         pl.col("state_id").alias("state"),
     )
+    weeks = np.unique(calendar["wm_yr_wk"].to_numpy())
+    week_of_day = np.searchsorted(weeks, calendar["wm_yr_wk"].to_numpy()[cal_row])  # per day column
+    price = _price_matrix(prices, series, weeks)[:, week_of_day]  # (series, day column)
+    del prices
+    n_series, n_days = price.shape
+    launch = np.zeros(n_series, dtype=np.int64)
+    if cfg.trim_before_launch:
+        # a series starts at its first priced day (M5 records zero sales before a launch)
+        has_price = ~np.isnan(price)
+        priced = has_price.any(axis=1)
+        launch = np.where(priced, has_price.argmax(axis=1), n_days)
+        log.append({"step": "before_launch", "action": "trimmed", "rows": int(np.minimum(launch, n_days).sum()),
+                    "series_never_priced": int((~priced).sum())})
+        if not priced.any():
+            raise PanelError(f"{files['prices']}: no (store_id, item_id) of the sales file has a price row")
+    wide = _wide_matrix(sales, day_cols)
+    del sales  # the wide frame: its numbers live on in ``wide`` until they are melted
+    days = {
+        "date": calendar["date"].to_physical().to_numpy()[cal_row],
+        "event": calendar["event"].to_numpy()[cal_row],
+    }
+    snap = np.vstack([calendar[f"snap_{st}"].to_numpy()[cal_row] for st in STATES]
+                     + [np.zeros(n_days, dtype=np.int8)])  # (state, day column); the last row: a state M5 does not know
+    state = series["state"].replace_strict({st: k for k, st in enumerate(STATES)}, default=len(STATES),
+                                           return_dtype=pl.Int64).to_numpy()
+    long = pl.concat([
+        _melt_block(wide, price, snap, state, series, days, launch, start, min(start + BLOCK, n_series))
+        for start in range(0, n_series, BLOCK)
+    ], rechunk=False)
     return DemandPanel(
         demand=long,
-        static=static,
+        static=series,
         keys=("item_id", "store"),
         frequency="1d",
         known_future=("price", "event", "snap"),
@@ -91,19 +94,29 @@ def load_m5(cfg) -> DemandPanel:
     )
 
 
+def _enum(ids: pl.Series) -> pl.Enum:
+    """The distinct ``ids`` in sorted order as an Enum: one code per row (UInt16 for M5's 3,049
+    items, UInt8 for its 10 stores), and codes that sort and compare as the text does."""
+    return pl.Enum(ids.drop_nulls().unique().sort().to_list())
+
+
 def _read(cfg) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, dict[str, Path], list[dict]]:
     """The sales, calendar and prices files with their columns checked, their paths, and a log
-    entry per file of what reading repaired."""
+    entry per file of what reading repaired. The sales and prices files are read with their
+    types given (text ids, Int16 day columns; categorical ids, Int32 weeks, Float32 prices)."""
     folder = resolve(cfg.path, "data.path")
     files = {k: Path(folder) / getattr(cfg, f"{k}_file") for k in ("sales", "calendar", "prices")}
-    overrides = {c: pl.String for c in ID_COLUMNS}
-    sales, rep_sales = read_csv_text(files["sales"], "data.sales_file", schema_overrides=overrides)
+    header = csv_header(files["sales"], "data.sales_file")
+    types = {c: pl.String if c in ID_COLUMNS or not c.startswith("d_") else DAY_TYPE for c in header}
+    sales, rep_sales = read_csv_text(files["sales"], "data.sales_file", schema_overrides=types, infer_schema_length=0)
     calendar, rep_cal = read_csv_text(files["calendar"], "data.calendar_file", schema_overrides={"d": pl.String})
-    prices, rep_prices = read_csv_text(files["prices"], "data.prices_file",
-                                       schema_overrides={"store_id": pl.String, "item_id": pl.String})
+    price_types = {"store_id": pl.Categorical, "item_id": pl.Categorical, "wm_yr_wk": pl.Int32, "sell_price": pl.Float32}
+    prices, rep_prices = read_csv_text(files["prices"], "data.prices_file", schema_overrides=price_types,
+                                       infer_schema_length=0)
     require_columns(sales, ID_COLUMNS, files["sales"], "data.sales_file")
     require_columns(calendar, CALENDAR_COLUMNS, files["calendar"], "data.calendar_file")
-    require_columns(prices, ["store_id", "item_id", "wm_yr_wk", "sell_price"], files["prices"], "data.prices_file")
+    require_columns(prices, PRICE_COLUMNS, files["prices"], "data.prices_file")
+    require_numbers(prices, ["wm_yr_wk", "sell_price"], files["prices"])
     day_cols = [c for c in sales.columns if c.startswith("d_")]
     if not day_cols:
         raise PanelError(f"{files['sales']}: no day columns d_1 .. d_N; columns start {sales.columns[:8]}")
@@ -121,30 +134,68 @@ def _calendar(calendar: pl.DataFrame, path: Path) -> pl.DataFrame:
         "date",
         "wm_yr_wk",
         (pl.col("event_name_1").is_not_null() | pl.col("event_name_2").is_not_null()).cast(pl.Int8).alias("event"),
-        pl.col("snap_CA").cast(pl.Int8), pl.col("snap_TX").cast(pl.Int8), pl.col("snap_WI").cast(pl.Int8),
+        *[pl.col(f"snap_{st}").cast(pl.Int8) for st in STATES],
     )
 
 
-def _price_matrix(prices: pl.DataFrame, ids: pl.DataFrame, weeks: np.ndarray) -> np.ndarray:
-    """(series, week) sell prices of the series ``ids`` (item, store) over ``weeks``; NaN where
-    the item was not sold that week."""
-    priced = (
-        prices.select("store_id", "item_id", "wm_yr_wk", pl.col("sell_price").cast(pl.Float64))
-        .join(ids.with_row_index("_s").select("_s", "item_id", "store_id"), on=["item_id", "store_id"], how="inner")
-    )
-    price_mat = np.full((ids.height, weeks.size), np.nan)
-    w = np.searchsorted(weeks, priced["wm_yr_wk"].to_numpy())
-    ok = (w < weeks.size) & (weeks[np.minimum(w, weeks.size - 1)] == priced["wm_yr_wk"].to_numpy())
+def _day_columns(sales: pl.DataFrame, calendar: pl.DataFrame, path: Path) -> tuple[list[str], np.ndarray]:
+    """The sales file's day columns in date order and the calendar row of each; a day the
+    calendar does not know raises naming the first."""
+    day_cols = [c for c in sales.columns if c.startswith("d_")]
+    days = np.array([int(c[2:]) for c in day_cols], dtype=np.int64)
+    cal_days = calendar["day"].to_numpy()
+    position = np.full(max(int(days.max()), int(cal_days.max())) + 1, -1, dtype=np.int64)
+    position[cal_days] = np.arange(cal_days.size)
+    cal_row = position[days]
+    if (cal_row < 0).any():
+        first = days[cal_row < 0][0]
+        raise PanelError(f"{path}: {(cal_row < 0).sum()} sales days have no row in the calendar (first: d_{first})")
+    order = np.argsort(cal_row, kind="stable")  # series-major rows in date order: already sorted for validation
+    return [day_cols[i] for i in order], cal_row[order]
+
+
+def _price_matrix(prices: pl.DataFrame, series: pl.DataFrame, weeks: np.ndarray) -> np.ndarray:
+    """(series, week) Float32 sell prices of the ``series`` (item, store) over ``weeks``; NaN
+    where the item was not sold that week."""
+    index = series.select(pl.col("item_id").cast(pl.Categorical),  # the prices file's type, to join on
+                          pl.col("store").cast(pl.Categorical).alias("store_id")).with_row_index("_s")
+    priced = prices.select("store_id", "item_id", "wm_yr_wk", "sell_price").join(
+        index, on=["item_id", "store_id"], how="inner")
+    price_mat = np.full((series.height, weeks.size), np.nan, dtype=np.float32)
+    # the column of each price row's week: a lookup over the calendar's span of week numbers
+    column = np.full(int(weeks[-1] - weeks[0]) + 2, -1, dtype=np.int64)  # the last slot: off the calendar
+    column[weeks - weeks[0]] = np.arange(weeks.size)
+    week = priced["wm_yr_wk"].to_numpy().astype(np.int64) - weeks[0]
+    w = column[np.where((week >= 0) & (week < column.size - 1), week, column.size - 1)]
+    ok = w >= 0
     price_mat[priced["_s"].to_numpy()[ok], w[ok]] = priced["sell_price"].to_numpy()[ok]
     return price_mat
 
 
-def _snap(calendar: pl.DataFrame, state_id: pl.Series, series: np.ndarray, row: np.ndarray) -> np.ndarray:
-    """The SNAP flag of each long row: of its series' state (``state_id``) on its calendar
-    ``row``; 0 for a state M5 does not know."""
-    state_names = ["CA", "TX", "WI"]
-    snap = np.stack([calendar[f"snap_{st}"].to_numpy() for st in state_names])  # (state, calendar row)
-    state = pl.Series(state_id).replace_strict({st: k for k, st in enumerate(state_names)}, default=-1,
-                                               return_dtype=pl.Int64).to_numpy()
-    series_state = state[series]
-    return np.where(series_state >= 0, snap[np.maximum(series_state, 0), row], 0).astype(np.int8)
+def _wide_matrix(sales: pl.DataFrame, day_cols: list[str]) -> np.ndarray:
+    """The (series, day column) unit sales as numbers: the file's integers as they are, Float32
+    with NaN where a cell is empty or a number has decimals (missing demand is then counted
+    and handled by validation, ``data.validation.missing_demand``)."""
+    block = sales.select(day_cols)
+    exact = all(dtype.is_integer() for dtype in block.schema.values()) and not any(block.null_count().row(0))
+    if not exact:
+        block = block.select(pl.all().cast(pl.Float32))
+    return block.to_numpy(order="c")  # row-major: each series' days lie together, as they are melted
+
+
+def _melt_block(wide: np.ndarray, price: np.ndarray, snap: np.ndarray, state: np.ndarray, series: pl.DataFrame,
+                days: dict[str, np.ndarray], launch: np.ndarray, start: int, stop: int) -> pl.DataFrame:
+    """The long rows of series ``start .. stop - 1`` from their launch on: series-major, in date
+    order (a boolean mask over the block's (series, day) cells reads them in that order)."""
+    keep = np.arange(wide.shape[1])[None, :] >= launch[start:stop, None]
+    index = pl.Series(np.repeat(np.arange(start, stop, dtype=np.uint32), keep.sum(axis=1)))
+    shape = keep.shape
+    return pl.DataFrame({
+        "item_id": series["item_id"].gather(index),
+        "store": series["store"].gather(index),
+        "date": pl.Series(np.broadcast_to(days["date"], shape)[keep], dtype=pl.Int32).cast(pl.Date),
+        "demand": wide[start:stop][keep].astype(np.float32, copy=False),
+        "price": pl.Series(price[start:stop][keep], nan_to_null=True),  # no price that week: missing
+        "event": np.broadcast_to(days["event"], shape)[keep],
+        "snap": snap[state[start:stop]][keep],
+    })

@@ -56,9 +56,11 @@ class DemandPanel:
     log: tuple[dict[str, Any], ...] = field(default_factory=tuple)
 
     # ------------------------------------------------------------------ views
+    # distinct series by a group-by: n_unique() and unique() over several key columns encode
+    # every row first (1.6 GB more and five times the time over M5's 59 M rows)
     @property
     def n_series(self) -> int:
-        return self.demand.select(self.keys).n_unique()
+        return self.demand.group_by(self.keys).len().height
 
     @property
     def dates(self) -> pl.Series:
@@ -71,7 +73,7 @@ class DemandPanel:
         return [k for k in self.keys if k in self.static.columns] or [ITEM]
 
     def series_ids(self) -> pl.DataFrame:
-        return self.demand.select(self.keys).unique(maintain_order=True).sort(self.keys)
+        return self.demand.group_by(self.keys).len().select(self.keys).sort(self.keys)
 
     def split(self, cutoff) -> tuple[pl.DataFrame, pl.DataFrame]:
         """Rows up to and including ``cutoff`` and rows after it."""
@@ -196,33 +198,35 @@ def _fix_demand(
     """Missing demand follows ``data.validation.missing_demand`` (zero or drop), then negative
     demand ``data.validation.negative_demand`` (clip to zero or keep)."""
     log: list[dict[str, Any]] = []
-    missing = df.filter(pl.col(DEMAND).is_null() | pl.col(DEMAND).is_nan())
-    if missing.height:
+    # counted in one pass each; rows are filtered only to show one in a message
+    is_missing = pl.col(DEMAND).is_null() | pl.col(DEMAND).is_nan()
+    n_missing = df.select(is_missing.sum()).item()
+    if n_missing:
         action = pol["missing_demand"]
         fix = follow_policy("missing_demand", action, {
             "zero": lambda d: d.with_columns(pl.col(DEMAND).fill_nan(None).fill_null(0.0)),
-            "drop": lambda d: d.filter(pl.col(DEMAND).is_not_null() & pl.col(DEMAND).is_not_nan()),
+            "drop": lambda d: d.filter(~is_missing),
         }, lambda: (
-            f"{src}: column 'demand' has {missing.height} missing values (first row:"
-            f" {example_row(missing, [*keys, DATE])}); set data.validation.missing_demand=zero"
+            f"{src}: column 'demand' has {n_missing} missing values (first row:"
+            f" {example_row(df.filter(is_missing).head(1), [*keys, DATE])}); set data.validation.missing_demand=zero"
             " or =drop to accept them"
         ))
         df = fix(df)
-        log.append({"step": "missing_demand", "action": action, "rows": missing.height})
-    negative = df.filter(pl.col(DEMAND) < 0)
-    if negative.height:
+        log.append({"step": "missing_demand", "action": action, "rows": n_missing})
+    negative = pl.col(DEMAND) < 0
+    n_negative, units = df.select(negative.sum().alias("n"), pl.col(DEMAND).filter(negative).sum().alias("units")).row(0)
+    if n_negative:
         action = pol["negative_demand"]
         fix = follow_policy("negative_demand", action, {
             "clip": lambda d: d.with_columns(pl.col(DEMAND).clip(lower_bound=0.0)),
             "keep": lambda d: d,
         }, lambda: (
-            f"{src}: column 'demand' has {negative.height} negative values (first row:"
-            f" {example_row(negative, [*keys, DATE, DEMAND])}); set"
+            f"{src}: column 'demand' has {n_negative} negative values (first row:"
+            f" {example_row(df.filter(negative).head(1), [*keys, DATE, DEMAND])}); set"
             " data.validation.negative_demand=clip (to zero) or =keep"
         ))
         df = fix(df)
-        log.append({"step": "negative_demand", "action": action, "rows": negative.height,
-                    "units": float(-negative.get_column(DEMAND).sum())})
+        log.append({"step": "negative_demand", "action": action, "rows": n_negative, "units": float(-units)})
     return df, log
 
 
@@ -232,8 +236,10 @@ def _fill_covariates(
     """Missing covariate values follow ``data.validation.missing_covariates``: carried along the
     series (then zero where a series has none), or zero."""
     log: list[dict[str, Any]] = []
+    gaps = df.select((pl.col(c).is_null() | pl.col(c).is_nan()).sum() for c in covariates).row(0, named=True) \
+        if covariates else {}
     for col in covariates:
-        n_null = df.get_column(col).is_null().sum() + df.get_column(col).is_nan().sum()
+        n_null = gaps[col]
         if not n_null:
             continue
         filled = pl.col(col).fill_nan(None)

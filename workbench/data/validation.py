@@ -10,6 +10,7 @@ for every setting.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import asdict
 from enum import Enum
@@ -84,11 +85,28 @@ def check_columns(df: pl.DataFrame, keys: list[str], covariates: list[str], src:
         )
     for col in [DEMAND, *covariates]:
         _check_numeric(df, col, keys, src)
+    narrow = compact(df)
+
+    def number(col: str) -> pl.Expr:
+        keep = narrow and df.schema[col] in (pl.Float32, pl.Int8)
+        return pl.col(col) if keep else pl.col(col).cast(pl.Float64)
+
     return df.with_columns(
-        [pl.col(k).cast(pl.String) for k in keys]
-        + [pl.col(DEMAND).cast(pl.Float64)]
-        + [pl.col(c).cast(pl.Float64) for c in covariates]
+        [pl.col(k) if is_categorical(df.schema[k]) else pl.col(k).cast(pl.String) for k in keys]
+        + [number(c) for c in dict.fromkeys([DEMAND, *covariates])]
     )
+
+
+def compact(df: pl.DataFrame) -> bool:
+    """Whether a loader built the panel compact, with Float32 demand (the M5 layout's tens of
+    millions of rows): its Float32 and Int8 columns then keep their width through validation,
+    and the features added after it take the same widths (half the memory of Float64)."""
+    return df.schema.get(DEMAND) == pl.Float32
+
+
+def is_categorical(dtype: pl.DataType) -> bool:
+    """Keys held as categories (one code per row) stay so; any other key becomes text."""
+    return isinstance(dtype, (pl.Categorical, pl.Enum))
 
 
 def text_as_number(col: str) -> pl.Expr:
@@ -117,13 +135,17 @@ def _check_numeric(df: pl.DataFrame, col: str, keys: list[str], src: str) -> Non
 
 def check_keys(df: pl.DataFrame, keys: list[str], src: str) -> None:
     """Keys and dates present on every row, and one row per series and date."""
-    for col in [*keys, DATE]:
-        nulls = df.filter(pl.col(col).is_null())
-        if nulls.height:
+    # counted in one pass; the rows themselves are looked up only for a message
+    counts = df.select(pl.col(c).null_count() for c in [*keys, DATE]).row(0, named=True)
+    for col, n in counts.items():
+        if n:
+            nulls = df.filter(pl.col(col).is_null()).head(1)
             raise PanelError(
-                f"{src}: column {col!r} has {nulls.height} missing values"
+                f"{src}: column {col!r} has {n} missing values"
                 f" (first row: {example_row(nulls, [*keys, DATE, DEMAND])}); keys and dates must be present"
             )
+    if is_sorted(df, [*keys, DATE], strict=True):
+        return  # every row after the one before it: no two share a key (a loader's sorted output)
     # duplicates: a series with fewer distinct dates than rows (one group-by, not a row hash)
     per_series = df.group_by(keys).agg(pl.len().alias("n"), pl.col(DATE).n_unique().alias("u"))
     offenders = per_series.filter(pl.col("n") > pl.col("u")).select(keys)
@@ -157,9 +179,7 @@ def check_dates(
     spans = df.group_by(keys).agg(
         pl.col(DATE).min().alias("first"), pl.col(DATE).max().alias("last"), pl.len().alias("n")
     )
-    expected = spans.with_columns(
-        pl.date_ranges("first", "last", interval=frequency).list.len().alias("expected")
-    )
+    expected = spans.with_columns(_periods("first", "last", frequency).alias("expected"))
     gappy = expected.filter(pl.col("n") != pl.col("expected"))
     if gappy.height == 0:
         return df, []
@@ -176,6 +196,17 @@ def check_dates(
 
     fix = follow_policy("missing_dates", action, {"zero": lambda d: _fill_gaps(d, keys, frequency, src)}, error)
     return fix(df), [{"step": "missing_dates", "action": "zero", "rows": n_gaps, "series": gappy.height}]
+
+
+def _periods(first: str, last: str, interval: str) -> pl.Expr:
+    """The number of ``interval`` steps from ``first`` to ``last``, both counted: by arithmetic
+    for steps of whole days or weeks (no list of 59 M dates to count for M5), else by counting
+    the calendar's own range (months, quarters)."""
+    fixed = re.fullmatch(r"(\d+)([dw])", interval)
+    if fixed is None:
+        return pl.date_ranges(first, last, interval=interval).list.len()
+    step = int(fixed[1]) * (7 if fixed[2] == "w" else 1)
+    return ((pl.col(last) - pl.col(first)).dt.total_days() // step + 1).cast(pl.UInt32)
 
 
 def _fill_gaps(df: pl.DataFrame, keys: list[str], frequency: str, src: str) -> pl.DataFrame:
@@ -195,14 +226,15 @@ def check_static(static: pl.DataFrame, df: pl.DataFrame, keys: list[str], src: s
     and the number of rows added."""
     if ITEM not in static.columns:
         raise PanelError(f"{src}: static table has no column 'item_id'; columns: {static.columns}")
-    static = static.with_columns([pl.col(k).cast(pl.String) for k in keys])
+    static = static.with_columns([pl.col(k).cast(df.schema[k] if is_categorical(df.schema[k]) else pl.String)
+                                  for k in keys])
     dups = static.filter(pl.struct(keys).is_duplicated())
     if dups.height:
         raise PanelError(
             f"{src}: static table lists {example_row(dups, keys)} {dups.height} times;"
             f" expected one row per {' and '.join(keys)}"
         )
-    items = df.select(keys).unique()
+    items = df.group_by(keys).len().select(keys)  # a group-by: unique() of 59 M rows costs 3 times as much
     absent = items.join(static.select(keys), on=keys, how="anti")
     if absent.height:
         # items without attributes keep working: add them with nulls, and say so
@@ -210,15 +242,16 @@ def check_static(static: pl.DataFrame, df: pl.DataFrame, keys: list[str], src: s
     return static.sort(keys), absent.height
 
 
-def is_sorted(df: pl.DataFrame, cols: list[str]) -> bool:
+def is_sorted(df: pl.DataFrame, cols: list[str], strict: bool = False) -> bool:
     """Whether rows are in ascending lexicographic order of ``cols`` (one vectorised pass;
-    a sort of tens of millions of rows costs far more)."""
+    a sort of tens of millions of rows costs far more); ``strict``: and no row repeats the
+    values of the one before it."""
     after = pl.lit(False)
     same = pl.lit(True)
     for c in cols:
         after = after | (same & (pl.col(c) > pl.col(c).shift(1)))
         same = same & (pl.col(c) == pl.col(c).shift(1))
-    ordered = (after | same).slice(1).all()
+    ordered = (after if strict else after | same).slice(1).all()
     chunk = 2_000_000  # bounded memory: the shifted copies are per chunk
     for start in range(0, max(df.height - 1, 0), chunk):
         if not df.slice(start, chunk + 1).select(ordered).item():

@@ -50,7 +50,10 @@ def per_series_scores(
     """Scores per series, model and origin (``window`` kept when present), in key order, so
     that every sum over them adds in the same order on every run."""
     keys = list(panel.keys)
-    actual = panel.demand.select([*keys, DATE, pl.col(DEMAND).alias("actual")])
+    # the actuals of the forecast dates only: a join against every row of the panel takes 11 GB
+    # and 18 s over M5's 59 M rows, against 0.4 GB and half a second
+    dates = forecasts.get_column(DATE).unique().implode()
+    actual = panel.demand.filter(pl.col(DATE).is_in(dates)).select([*keys, DATE, pl.col(DEMAND).alias("actual")])
     f = forecasts.join(actual, on=[*keys, DATE], how="left")
     if f.get_column("actual").null_count():
         raise ValueError("forecasts extend past the panel's dates: no actuals to score them against")

@@ -173,7 +173,9 @@ def to_series_set(panel: DemandPanel, calendar: bool = True) -> SeriesSet:
         [{k: s.static_covariates[k].iloc[0] if k in s.static_covariates else None for k in keys} for s in target]
     )
     if order.columns and order.null_count().sum_horizontal().item() == 0:
-        ids = order.with_columns([pl.col(k).cast(pl.String) for k in keys])
+        # in the panel's key types (text, or the Enum codes of a compact panel), so that the
+        # forecasts join back onto the panel
+        ids = order.with_columns([pl.col(k).cast(pl.String).cast(panel.demand.schema[k]) for k in keys])
     # the text keys themselves are no model input: keep their numeric codes only
     # (float32 like the values, and none at all when nothing is left: torch models concatenate them)
     target = [s.with_static_covariates(_numeric_static(s.static_covariates.drop(columns=keys))) for s in target]
