@@ -65,7 +65,7 @@ def load_m5(cfg) -> DemandPanel:
         has_price = ~np.isnan(price)
         priced = has_price.any(axis=1)
         launch = np.where(priced, has_price.argmax(axis=1), n_days)
-        log.append({"step": "before_launch", "action": "trimmed", "rows": int(np.minimum(launch, n_days).sum()),
+        log.append({"step": "before_launch", "action": "trimmed", "rows": int(launch.sum()),
                     "series_never_priced": int((~priced).sum())})
         if not priced.any():
             raise PanelError(f"{files['prices']}: no (store_id, item_id) of the sales file has a price row")
