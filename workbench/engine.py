@@ -33,7 +33,7 @@ from typing import IO, Any, TypeVar
 from joblib import Parallel, delayed
 
 from workbench.config.experiment import Engine, ExperimentConfig
-from workbench.runtime import THREAD_VARIABLES
+from workbench.runtime import THREAD_VARIABLES, joblib_workers
 
 ENGINE_ENV = "WORKBENCH_ENGINE"  # the run's experiment.engine, for the kernels
 ADDRESS_ENV = "RAY_ADDRESS"  # Ray's own variable: the instance the kernels join
@@ -146,7 +146,7 @@ def _ray_map(fn: Callable[[T], R], items: list[T], n_jobs: int, batch_size: int 
 
     connect()
     cpus = max(int(ray.cluster_resources().get("CPU", 1)), 1)
-    workers = max(1, min(n_jobs if n_jobs > 0 else cpus + 1 + n_jobs, cpus))  # joblib's n_jobs < 0 rule
+    workers = min(joblib_workers(n_jobs, cpus), cpus)
     size = batch_size if isinstance(batch_size, int) else max(1, math.ceil(len(items) / (4 * workers)))
     batches = [items[k:k + size] for k in range(0, len(items), size)]
     remote, fn_ref = ray.remote(num_cpus=1)(_run_batch), ray.put(fn)  # the function (a model factory) travels once

@@ -40,7 +40,7 @@ from workbench.execution import STOP_SIGNALS
 from workbench.report.index import build_index, write_page
 from workbench.report.sweep import POINT_FILE, STOP_FILE, build_sweep_page, expand_sweep, swept_keys
 from workbench.runner import EXIT_BAD_INPUT, EXIT_CODES
-from workbench.runtime import available_cores
+from workbench.runtime import available_cores, joblib_workers
 
 RUNNER_JOB = "runner"  # hydra.job.name of workbench.runner.main (Hydra names a job after its module)
 PARENT_ENV = "WORKBENCH_SWEEP_PARENT"  # the sweep's own process id, inherited by the points' workers
@@ -55,8 +55,7 @@ def points_at_once(n_jobs: int | None, n_points: int) -> int:
     and never more than there are points. ``None`` (a launcher without ``n_jobs``): one."""
     if n_jobs is None:
         return 1
-    jobs = n_jobs if n_jobs > 0 else max(available_cores() + 1 + n_jobs, 1)
-    return max(min(jobs, n_points), 1)
+    return max(min(joblib_workers(n_jobs, available_cores()), n_points), 1)
 
 
 def thread_share(threads: int | None, at_once: int) -> int | None:

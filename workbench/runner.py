@@ -43,7 +43,7 @@ from workbench.engine import engine_session, start_message
 from workbench.execution import Interrupted, execute_notebook, stop_on_signals
 from workbench.progress import PROGRESS_ENV, ProgressEcho
 from workbench.report.html import render_html, strip_widgets
-from workbench.report.index import build_index
+from workbench.report.index import build_index, write_page
 from workbench.runtime import thread_env
 from workbench.session import PANEL_DIR, new_run_dir
 
@@ -51,9 +51,7 @@ EXIT_FAILED, EXIT_BAD_INPUT = 1, 2
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=str))
-    tmp.replace(path)
+    write_page(path, json.dumps(data, indent=2, default=str))
 
 
 def _gather_metrics(run_dir: Path, folder: str = "metrics") -> dict[str, Any]:

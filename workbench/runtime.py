@@ -30,6 +30,12 @@ def available_cores() -> int:
         return max(os.cpu_count() or 1, 1)
 
 
+def joblib_workers(n_jobs: int, cpus: int) -> int:
+    """Workers that joblib's ``n_jobs`` asks for on ``cpus`` CPUs: a positive count as it is,
+    ``-1`` every CPU, ``-2`` all but one, and so on; at least one."""
+    return max(n_jobs if n_jobs > 0 else cpus + 1 + n_jobs, 1)
+
+
 def resolve_threads(threads: int | None) -> int:
     """``experiment.threads``: ``None`` or 0 means every available core; a negative number
     leaves that many cores free (``-1``: all but one, at least one)."""
